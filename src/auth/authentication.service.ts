@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import type { AppConfig } from '../config/config.schema.js';
+import { InjectConfig } from '../config/config.module.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
+import type { Principal } from './principal.js';
+import { sameDigest, sha256Hex } from './secret-tokens.js';
+import { TokenService } from './token.service.js';
+
+/** Marks credentials that were presented but are not valid (as opposed to none presented). */
+export const INVALID_CREDENTIALS = Symbol('INVALID_CREDENTIALS');
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+
+/** Turns the request's credentials into a Principal: a user's JWT, an API key, or the bootstrap token. */
+@Injectable()
+export class AuthenticationService {
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly tokenService: TokenService,
+    private readonly usersRepository: UsersRepository,
+    private readonly apiKeysRepository: ApiKeysRepository,
+  ) {}
+
+  async authenticate(request: Request): Promise<Principal | null | typeof INVALID_CREDENTIALS> {
+    const authorization = request.headers.authorization;
+    const apiKey = request.headers['x-api-key'];
+    if (authorization !== undefined) return this.fromBearer(authorization);
+    if (typeof apiKey === 'string') return this.fromApiKey(apiKey);
+    if (apiKey !== undefined) return INVALID_CREDENTIALS;
+    return null;
+  }
+
+  private async fromBearer(header: string): Promise<Principal | typeof INVALID_CREDENTIALS> {
+    const token = BEARER.exec(header)?.[1];
+    if (!token || token.length > 4096) return INVALID_CREDENTIALS;
+    // Machine clients often send their key as a bearer token; a JWT always has three dot-separated parts.
+    if (token.split('.').length !== 3) return this.fromApiKey(token);
+    const claims = await this.tokenService.verify(token);
+    if (!claims) return INVALID_CREDENTIALS;
+    const user = await this.usersRepository.findTokenUser(claims.sub, claims.jti);
+    if (!user || user.tokenRevoked) return INVALID_CREDENTIALS;
+    return {
+      kind: 'user',
+      id: user.id,
+      label: user.email,
+      role: user.role,
+      organizationId: user.organizationId,
+      siteId: null,
+      token: { jti: claims.jti, expiresAt: new Date(claims.exp * 1000) },
+    };
+  }
+
+  private async fromApiKey(presented: string): Promise<Principal | typeof INVALID_CREDENTIALS> {
+    if (presented.length < 16 || presented.length > 256) return INVALID_CREDENTIALS;
+    const digest = sha256Hex(presented);
+    const bootstrapHash = this.config.auth.api_token_hash;
+    if (bootstrapHash && sameDigest(digest, bootstrapHash)) {
+      return { kind: 'bootstrap', id: null, label: 'bootstrap-token', role: 'admin', organizationId: null, siteId: null };
+    }
+    const key = await this.apiKeysRepository.findUsableByHash(digest);
+    if (!key) return INVALID_CREDENTIALS;
+    await this.apiKeysRepository.touchLastUsed(key.id);
+    return {
+      kind: 'api_key',
+      id: key.id,
+      label: key.prefix,
+      role: key.role,
+      organizationId: key.organizationId,
+      siteId: key.siteId,
+    };
+  }
+}
