@@ -1,0 +1,582 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type supertest from 'supertest';
+import { bearer, IdentityFixtures, unique, type TestOrganization, type TestUser } from '../support/identity.js';
+import { expectError } from '../support/identity-assertions.js';
+import { startTestApp, TEST_ADMIN, type TestApp } from '../support/test-app.js';
+
+/**
+ * The BOLA/BFLA matrix (issue 3, acceptance): every resource route of the OpenAPI document, called by every
+ * kind of caller, against resources of organization A. Lower roles are refused with 403 (function level),
+ * another organization's resource answers 404 (object level, and exactly as an id that does not exist would),
+ * no credentials answer 401, and a refused call changes nothing: what it could have changed is read as an
+ * admin before and after and compared. Calls that succeed work on throw-away resources, so the cases do not
+ * depend on each other's order. The database may be shared with other test files: every name carries this
+ * run's prefix and no assertion counts rows it did not create.
+ *
+ * A new route in the document fails the first test until MATRIX declares who may call it.
+ */
+
+// ------------------------------------------------------------------------------------------------ the matrix
+
+const CALLERS = [
+  'A-operator',
+  'A-viewer',
+  'A-operator-key',
+  'A-viewer-key',
+  'B-operator',
+  'B-viewer',
+  'B-operator-key',
+  'B-viewer-key',
+  'admin',
+  'none',
+] as const;
+type CallerName = (typeof CALLERS)[number];
+
+/** The status each caller must get; null where the scenario has no meaning for that caller (a key has no "self"). */
+type Expected = 200 | 201 | 401 | 403 | 404 | 422 | null;
+type Row = readonly [Expected, Expected, Expected, Expected, Expected, Expected, Expected, Expected, Expected, Expected];
+
+const n = null;
+
+/**
+ * "METHOD path" as in the OpenAPI document, optionally followed by " #variant" when one route needs more than
+ * one scenario. Admins are global (README: "Admins are global"); operators and viewers, and their organizations'
+ * keys, only read their own organization and its users; everything else here is admin-only, except that every
+ * user may update their own profile (not role, organization or deletion) and every caller may ask who it is.
+ */
+// prettier-ignore
+const MATRIX: Readonly<Record<string, Row>> = {
+  //                                                      A-op  A-vw  A-opK A-vwK B-op  B-vw  B-opK B-vwK admin none
+  'POST /api/v1/organizations':                          [403,  403,  403,  403,  403,  403,  403,  403,  201,  401],
+  'GET /api/v1/organizations':                           [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'GET /api/v1/organizations/{org_id}':                  [200,  200,  200,  200,  404,  404,  404,  404,  200,  401],
+  'PUT /api/v1/organizations/{org_id}':                  [403,  403,  403,  403,  403,  403,  403,  403,  200,  401],
+  'DELETE /api/v1/organizations/{org_id}':               [403,  403,  403,  403,  403,  403,  403,  403,  200,  401],
+  'POST /api/v1/users/add':                              [403,  403,  403,  403,  403,  403,  403,  403,  201,  401],
+  'GET /api/v1/users':                                   [403,  403,  403,  403,  403,  403,  403,  403,  200,  401],
+  'GET /api/v1/users/{user_id}':                         [200,  200,  200,  200,  404,  404,  404,  404,  200,  401],
+  'PUT /api/v1/users/update/{user_id}':                  [403,  403,  403,  403,  404,  404,  404,  404,  200,  401],
+  'PUT /api/v1/users/update/{user_id} #self':            [200,  200,  n,    n,    200,  200,  n,    n,    200,  401],
+  'PUT /api/v1/users/update/{user_id} #self-escalate':   [403,  403,  n,    n,    403,  403,  n,    n,    200,  401],
+  'DELETE /api/v1/users/delete/{user_id}':               [403,  403,  403,  403,  403,  403,  403,  403,  200,  401],
+  'POST /api/v1/api-keys':                               [403,  403,  403,  403,  403,  403,  403,  403,  201,  401],
+  'GET /api/v1/api-keys':                                [403,  403,  403,  403,  403,  403,  403,  403,  200,  401],
+  'DELETE /api/v1/api-keys/{id}':                        [403,  403,  403,  403,  403,  403,  403,  403,  200,  401],
+  'GET /api/v1/audit-logs':                              [403,  403,  403,  403,  403,  403,  403,  403,  200,  401],
+  'GET /api/v1/auth/me':                                 [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'POST /api/v1/auth/logout':                            [200,  200,  422,  422,  200,  200,  422,  422,  200,  401],
+  'GET /api/metrics':                                    [403,  403,  403,  403,  403,  403,  403,  403,  200,  401],
+};
+
+/** Routes that need no credentials at all; they are not resource routes and have their own tests. */
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['GET /api/health', 'GET /api/v1/health', 'POST /api/v1/auth/login']);
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
+const routeOf = (scenario: string): string => scenario.split(' #')[0];
+const expectedFor = (scenario: string, caller: CallerName): Expected => MATRIX[scenario][CALLERS.indexOf(caller)];
+
+// ------------------------------------------------------------------------------------------------ the cases
+
+type Method = 'get' | 'post' | 'put' | 'delete';
+
+interface Caller {
+  readonly name: CallerName;
+  readonly headers: Record<string, string>;
+  /** 'A', 'B', or null for the admin (of the Default organization) and for no credentials. */
+  readonly org: 'A' | 'B' | null;
+  readonly organizationId: string | null;
+  /** The user behind a bearer token (null for keys and no credentials). */
+  readonly user: TestUser | null;
+  readonly kind: 'user' | 'api_key' | 'none';
+}
+
+interface Case {
+  readonly method: Method;
+  readonly path: string;
+  readonly body?: Record<string, unknown>;
+  /** Replaces the caller's credentials (logout works on a fresh token of the same user). */
+  readonly headers?: Record<string, string>;
+  /** The same request for an id that does not exist: callers outside A must not tell the two apart. */
+  readonly unknownPath?: string;
+  /** What this call could change, read as an admin; compared before and after a refused call. */
+  snapshot(): Promise<unknown>;
+  /** After an allowed call: it did what it says, and only for what the caller may see. */
+  verify?(response: supertest.Response): Promise<void> | void;
+  /** After a refused call, once the snapshots compared equal: any further evidence that nothing happened. */
+  stillIntact?(): Promise<void>;
+}
+
+type Arrange = (caller: Caller, expected: Exclude<Expected, null>) => Promise<Case> | Case;
+
+describe('access matrix (BOLA/BFLA): every resource route × every kind of caller', () => {
+  let t: TestApp;
+  let fixtures: IdentityFixtures;
+  let adminToken: string;
+  let adminId: string;
+  const prefix = unique('matrix');
+  let orgA: TestOrganization;
+  let orgB: TestOrganization;
+  const callers = new Map<CallerName, Caller>();
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    fixtures = new IdentityFixtures(t);
+    adminToken = await fixtures.admin();
+    adminId = (await t.http.get('/api/v1/auth/me').set(bearer(adminToken)).expect(200)).body.data.id as string;
+    orgA = await fixtures.newOrganization(`${prefix}-A`);
+    orgB = await fixtures.newOrganization(`${prefix}-B`);
+    for (const [org, organization] of [['A', orgA], ['B', orgB]] as const) {
+      for (const role of ['operator', 'viewer'] as const) {
+        const user = await fixtures.newUser(role, organization.id);
+        callers.set(`${org}-${role}`, { name: `${org}-${role}`, headers: bearer(user.token), org, organizationId: organization.id, user, kind: 'user' });
+        const key = await fixtures.newApiKey({ role, organizationId: organization.id });
+        callers.set(`${org}-${role}-key`, {
+          name: `${org}-${role}-key`,
+          headers: { 'X-API-Key': key.key },
+          org,
+          organizationId: organization.id,
+          user: null,
+          kind: 'api_key',
+        });
+      }
+    }
+    const adminOrganizationId = (await t.http.get('/api/v1/auth/me').set(bearer(adminToken)).expect(200)).body.data
+      .organization_id as string;
+    callers.set('admin', {
+      name: 'admin',
+      headers: bearer(adminToken),
+      org: null,
+      organizationId: adminOrganizationId,
+      user: { id: adminId, email: TEST_ADMIN.email, password: TEST_ADMIN.password, role: 'admin', organizationId: adminOrganizationId, token: adminToken },
+      kind: 'user',
+    });
+    callers.set('none', { name: 'none', headers: {}, org: null, organizationId: null, user: null, kind: 'none' });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  // -------------------------------------------------------------------------------------------- admin reads
+
+  const asAdmin = (method: Method, path: string) => t.http[method](path).set(bearer(adminToken));
+
+  const readOk = async (path: string, query: Record<string, string | number> = {}): Promise<supertest.Response> => {
+    const response = await asAdmin('get', path).query(query);
+    expect({ path, status: response.status }).toEqual({ path, status: 200 });
+    return response;
+  };
+
+  /** Organization A and all its users (deleted ones too), as an admin sees them. */
+  const tenantA = async () => {
+    const users = (await readOk('/api/v1/users', { organization_id: orgA.id, include_deleted: 'true', per_page: 100 })).body;
+    return {
+      organization: (await readOk(`/api/v1/organizations/${orgA.id}`)).body.data,
+      users: { total: users.meta.total as number, data: users.data as unknown },
+    };
+  };
+
+  const readUser = async (id: string) => (await readOk(`/api/v1/users/${id}`)).body.data as Record<string, unknown>;
+
+  const readOrganization = async (id: string) => {
+    const response = await asAdmin('get', `/api/v1/organizations/${id}`);
+    return { status: response.status, data: response.body.data as Record<string, unknown> | undefined };
+  };
+
+  /** Live organizations whose name contains this run's prefix. */
+  const organizationsOfRun = async () => {
+    const body = (await readOk('/api/v1/organizations', { name: prefix, per_page: 100 })).body;
+    return { total: body.meta.total as number, ids: (body.data as Array<{ id: string }>).map((o) => o.id).sort() };
+  };
+
+  const apiKeyTotal = async () => (await readOk('/api/v1/api-keys', { per_page: 1 })).body.meta.total as number;
+
+  /** One API key as the admin list shows it (newest first: a key made for this case is on the first page). */
+  const readApiKey = async (id: string): Promise<Record<string, unknown>> => {
+    for (let page = 1; page <= 50; page += 1) {
+      const body = (await readOk('/api/v1/api-keys', { page, per_page: 100 })).body;
+      const found = (body.data as Array<Record<string, unknown>>).find((key) => key.id === id);
+      if (found) return found;
+      if (page >= (body.meta.total_pages as number)) break;
+    }
+    throw new Error(`API key ${id} is not in the admin's list`);
+  };
+
+  const apiKeysNamed = async (name: string) =>
+    ((await readOk('/api/v1/api-keys', { per_page: 100 })).body.data as Array<{ name: string }>).filter((k) => k.name === name);
+
+  /** A user of A made for one case, through the API as an admin (no login: one password hash is enough). */
+  const throwAwayUser = async (role: 'operator' | 'viewer' = 'viewer'): Promise<string> => {
+    const response = await asAdmin('post', '/api/v1/users/add').send({
+      email: `${unique(`${prefix}-target`)}@example.test`,
+      password: `pw-${randomUUID()}`,
+      role,
+      organization_id: orgA.id,
+    });
+    expect(response.status).toBe(201);
+    return response.body.data.id as string;
+  };
+
+  const unknownId = (): string => randomUUID();
+  const isSuccess = (status: number): boolean => status >= 200 && status < 300;
+
+  // -------------------------------------------------------------------------------------------- behaviours
+
+  const ARRANGE: Readonly<Record<string, Arrange>> = {
+    'POST /api/v1/organizations': () => {
+      const name = `${prefix}-created-${randomUUID().slice(0, 8)}`;
+      return {
+        method: 'post',
+        path: '/api/v1/organizations',
+        body: { name },
+        snapshot: async () => ({ tenant: await tenantA(), organizations: await organizationsOfRun() }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ name, created_by: adminId, deleted_at: null });
+          expect((await readOrganization(response.body.data.id as string)).data).toEqual(response.body.data);
+        },
+        stillIntact: async () => {
+          expect((await readOk('/api/v1/organizations', { name })).body.meta.total).toBe(0);
+        },
+      };
+    },
+
+    'GET /api/v1/organizations': (caller) => ({
+      method: 'get',
+      path: `/api/v1/organizations?name=${encodeURIComponent(prefix)}&per_page=100`,
+      snapshot: tenantA,
+      verify: (response) => {
+        const ids = (response.body.data as Array<{ id: string }>).map((o) => o.id);
+        if (caller.org === 'A') expect({ ids, total: response.body.meta.total }).toEqual({ ids: [orgA.id], total: 1 });
+        if (caller.org === 'B') expect({ ids, total: response.body.meta.total }).toEqual({ ids: [orgB.id], total: 1 });
+        if (caller.name === 'admin') expect(ids).toEqual(expect.arrayContaining([orgA.id, orgB.id]));
+      },
+    }),
+
+    'GET /api/v1/organizations/{org_id}': () => ({
+      method: 'get',
+      path: `/api/v1/organizations/${orgA.id}`,
+      unknownPath: `/api/v1/organizations/${unknownId()}`,
+      snapshot: tenantA,
+      verify: async (response) => {
+        expect(response.body.data).toEqual((await readOrganization(orgA.id)).data);
+      },
+    }),
+
+    // Refusals aim at A itself (nothing of A may change); the admin's allowed call renames a throw-away organization.
+    'PUT /api/v1/organizations/{org_id}': async (_caller, expected) => {
+      const target = isSuccess(expected) ? (await fixtures.newOrganization(`${prefix}-put-${randomUUID().slice(0, 8)}`)).id : orgA.id;
+      const description = unique('changed by the matrix');
+      return {
+        method: 'put',
+        path: `/api/v1/organizations/${target}`,
+        body: { description },
+        unknownPath: `/api/v1/organizations/${unknownId()}`,
+        snapshot: async () => ({ tenant: await tenantA(), organization: await readOrganization(target) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target, description });
+          expect((await readOrganization(target)).data).toMatchObject({ id: target, description });
+        },
+      };
+    },
+
+    'DELETE /api/v1/organizations/{org_id}': async (_caller, expected) => {
+      const target = isSuccess(expected) ? (await fixtures.newOrganization(`${prefix}-del-${randomUUID().slice(0, 8)}`)).id : orgA.id;
+      return {
+        method: 'delete',
+        path: `/api/v1/organizations/${target}`,
+        unknownPath: `/api/v1/organizations/${unknownId()}`,
+        snapshot: async () => ({ tenant: await tenantA(), organization: await readOrganization(target), run: await organizationsOfRun() }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target, deleted_at: expect.any(String) });
+          expect((await readOrganization(target)).status).toBe(404);
+        },
+        stillIntact: async () => {
+          expect((await readOrganization(target)).status).toBe(200);
+        },
+      };
+    },
+
+    'POST /api/v1/users/add': () => {
+      const email = `${unique(`${prefix}-added`)}@example.test`;
+      const usersNamed = async () =>
+        (await readOk('/api/v1/users', { email, include_deleted: 'true' })).body.meta.total as number;
+      return {
+        method: 'post',
+        path: '/api/v1/users/add',
+        body: { email, password: `pw-${randomUUID()}`, role: 'viewer', organization_id: orgA.id },
+        snapshot: async () => ({ tenant: await tenantA(), withEmail: await usersNamed() }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ email, role: 'viewer', organization: { id: orgA.id } });
+          expect(await readUser(response.body.data.id as string)).toEqual(response.body.data);
+        },
+        stillIntact: async () => {
+          expect(await usersNamed()).toBe(0);
+        },
+      };
+    },
+
+    'GET /api/v1/users': () => ({
+      method: 'get',
+      path: `/api/v1/users?organization_id=${orgA.id}&per_page=100`,
+      snapshot: tenantA,
+      verify: (response) => {
+        const users = response.body.data as Array<{ id: string; organization: { id: string } }>;
+        expect(users.every((user) => user.organization.id === orgA.id)).toBe(true);
+        expect(users.map((user) => user.id)).toEqual(expect.arrayContaining([callers.get('A-operator')!.user!.id]));
+      },
+    }),
+
+    'GET /api/v1/users/{user_id}': () => {
+      const target = callers.get('A-viewer')!.user!;
+      return {
+        method: 'get',
+        path: `/api/v1/users/${target.id}`,
+        unknownPath: `/api/v1/users/${unknownId()}`,
+        snapshot: async () => ({ tenant: await tenantA(), user: await readUser(target.id) }),
+        verify: (response) => {
+          expect(response.body.data).toMatchObject({ id: target.id, email: target.email, organization: { id: orgA.id } });
+        },
+      };
+    },
+
+    'PUT /api/v1/users/update/{user_id}': async () => {
+      const target = await throwAwayUser();
+      const name = unique('renamed by the matrix');
+      return {
+        method: 'put',
+        path: `/api/v1/users/update/${target}`,
+        body: { name },
+        unknownPath: `/api/v1/users/update/${unknownId()}`,
+        snapshot: async () => ({ tenant: await tenantA(), user: await readUser(target) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target, name });
+          expect(await readUser(target)).toMatchObject({ id: target, name });
+        },
+      };
+    },
+
+    // Everyone may rename themselves. The admin is shared with other test files: it re-sends its own email, a no-op.
+    'PUT /api/v1/users/update/{user_id} #self': (caller) => {
+      const self = caller.user ?? callers.get('A-viewer')!.user!;
+      const body = caller.name === 'admin' ? { email: TEST_ADMIN.email } : { name: unique('self-renamed') };
+      return {
+        method: 'put',
+        path: `/api/v1/users/update/${self.id}`,
+        body,
+        snapshot: async () => ({ tenant: await tenantA(), user: await readUser(self.id) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: self.id, ...body });
+          expect(await readUser(self.id)).toMatchObject({ id: self.id, ...body });
+        },
+      };
+    },
+
+    // Mass assignment: nobody but an admin may give themselves a role (the admin's is a no-op).
+    'PUT /api/v1/users/update/{user_id} #self-escalate': (caller) => {
+      const self = caller.user ?? callers.get('A-viewer')!.user!;
+      return {
+        method: 'put',
+        path: `/api/v1/users/update/${self.id}`,
+        body: { role: 'admin' },
+        snapshot: async () => ({ tenant: await tenantA(), user: await readUser(self.id) }),
+        verify: (response) => {
+          expect(response.body.data).toMatchObject({ id: self.id, role: 'admin' });
+        },
+        stillIntact: async () => {
+          if (caller.user) {
+            const me = await t.http.get('/api/v1/auth/me').set(caller.headers).expect(200);
+            expect(me.body.data.role).toBe(caller.user.role);
+          }
+        },
+      };
+    },
+
+    'DELETE /api/v1/users/delete/{user_id}': async () => {
+      const target = await throwAwayUser();
+      return {
+        method: 'delete',
+        path: `/api/v1/users/delete/${target}`,
+        unknownPath: `/api/v1/users/delete/${unknownId()}`,
+        snapshot: async () => ({ tenant: await tenantA(), user: await readUser(target) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target, is_deleted: true });
+          expect(await readUser(target)).toMatchObject({ id: target, is_deleted: true });
+        },
+        stillIntact: async () => {
+          expect(await readUser(target)).toMatchObject({ is_deleted: false });
+        },
+      };
+    },
+
+    'POST /api/v1/api-keys': () => {
+      const name = unique(`${prefix}-key`);
+      return {
+        method: 'post',
+        path: '/api/v1/api-keys',
+        body: { name, role: 'viewer', organization_id: orgA.id },
+        snapshot: async () => ({ tenant: await tenantA(), keys: await apiKeyTotal(), named: await apiKeysNamed(name) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ name, role: 'viewer', organization_id: orgA.id, key: expect.any(String) });
+          const me = await t.http.get('/api/v1/auth/me').set('X-API-Key', response.body.data.key as string).expect(200);
+          expect(me.body.data).toMatchObject({ kind: 'api_key', role: 'viewer', organization_id: orgA.id });
+        },
+        stillIntact: async () => {
+          expect(await apiKeysNamed(name)).toEqual([]);
+        },
+      };
+    },
+
+    'GET /api/v1/api-keys': () => ({
+      method: 'get',
+      path: '/api/v1/api-keys?per_page=100',
+      snapshot: tenantA,
+      verify: (response) => {
+        expect(Array.isArray(response.body.data)).toBe(true);
+        expect(JSON.stringify(response.body)).not.toMatch(/key_hash|"key":/);
+      },
+    }),
+
+    'DELETE /api/v1/api-keys/{id}': async () => {
+      const target = await fixtures.newApiKey({ role: 'operator', organizationId: orgA.id });
+      return {
+        method: 'delete',
+        path: `/api/v1/api-keys/${target.id}`,
+        unknownPath: `/api/v1/api-keys/${unknownId()}`,
+        snapshot: async () => ({ tenant: await tenantA(), key: await readApiKey(target.id) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target.id, revoked_at: expect.any(String) });
+          expect((await t.http.get('/api/v1/auth/me').set('X-API-Key', target.key)).status).toBe(401);
+        },
+        stillIntact: async () => {
+          // After the snapshots: using the key touches its last_used_at.
+          await t.http.get('/api/v1/auth/me').set('X-API-Key', target.key).expect(200);
+        },
+      };
+    },
+
+    'GET /api/v1/audit-logs': () => ({
+      method: 'get',
+      path: '/api/v1/audit-logs?per_page=5',
+      snapshot: tenantA,
+      verify: (response) => {
+        expect(Array.isArray(response.body.data)).toBe(true);
+      },
+    }),
+
+    'GET /api/v1/auth/me': (caller) => ({
+      method: 'get',
+      path: '/api/v1/auth/me',
+      snapshot: tenantA,
+      verify: (response) => {
+        expect(response.body.data).toMatchObject({ kind: caller.kind, organization_id: caller.organizationId });
+        if (caller.user) expect(response.body.data.id).toBe(caller.user.id);
+      },
+    }),
+
+    // A user logs out a fresh token of their own, so the caller's token stays usable for the other cases.
+    'POST /api/v1/auth/logout': async (caller, expected) => {
+      const fresh = caller.user && isSuccess(expected) ? await fixtures.login(caller.user.email, caller.user.password) : null;
+      return {
+        method: 'post',
+        path: '/api/v1/auth/logout',
+        headers: fresh ? bearer(fresh) : undefined,
+        snapshot: tenantA,
+        verify: async () => {
+          expect((await t.http.get('/api/v1/auth/me').set(bearer(fresh!))).status).toBe(401);
+          await t.http.get('/api/v1/auth/me').set(caller.headers).expect(200);
+        },
+        stillIntact: async () => {
+          if (caller.kind !== 'none') await t.http.get('/api/v1/auth/me').set(caller.headers).expect(200);
+        },
+      };
+    },
+
+    'GET /api/metrics': () => ({
+      method: 'get',
+      path: '/api/metrics',
+      snapshot: tenantA,
+      verify: (response) => {
+        expect(response.headers['content-type']).toMatch(/^text\/plain/);
+        expect(response.text).toContain('http_requests_total');
+      },
+    }),
+  };
+
+  // -------------------------------------------------------------------------------------------- the tests
+
+  it('declares, for every route of the OpenAPI document, who may call it (and nothing that is not a route)', () => {
+    const paths = t.opsdeck.openApiDocument.paths as Record<string, Partial<Record<(typeof HTTP_METHODS)[number], unknown>>>;
+    const documented = Object.entries(paths).flatMap(([path, item]) =>
+      HTTP_METHODS.filter((method) => item[method] !== undefined).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const declared = new Set(Object.keys(MATRIX).map(routeOf));
+    expect({ notInTheMatrix: documented.filter((route) => !declared.has(route) && !PUBLIC_ROUTES.has(route)) }).toEqual({
+      notInTheMatrix: [],
+    });
+    expect({ notDocumented: [...declared, ...PUBLIC_ROUTES].filter((route) => !documented.includes(route)) }).toEqual({
+      notDocumented: [],
+    });
+    expect({ withoutBehaviour: Object.keys(MATRIX).filter((scenario) => !(scenario in ARRANGE)) }).toEqual({
+      withoutBehaviour: [],
+    });
+    // The document's own security says the same: only the public routes have none.
+    for (const route of documented) {
+      const [method, path] = route.split(' ');
+      const operation = paths[path][method.toLowerCase() as 'get'] as { security?: unknown[] };
+      expect({ route, secured: (operation.security ?? []).length > 0 }).toEqual({ route, secured: !PUBLIC_ROUTES.has(route) });
+    }
+  });
+
+  it('lets the public routes through without credentials (they are outside the matrix)', async () => {
+    await t.http.get('/api/health').expect(200);
+    await t.http.get('/api/v1/health').expect(200);
+    // Login evaluates the credentials it is given rather than asking for a token.
+    expectError(
+      await t.http.post('/api/v1/auth/login').send({ email: `${unique('nobody')}@example.test`, password: 'not-the-password' }),
+      401,
+      'AUTH.INVALID_CREDENTIALS',
+    );
+  });
+
+  for (const scenario of Object.keys(MATRIX)) {
+    describe(scenario, () => {
+      for (const callerName of CALLERS) {
+        const expected = expectedFor(scenario, callerName);
+        if (expected === null) continue;
+        const outcome = isSuccess(expected) ? `allowed (${expected})` : `refused with ${expected}, nothing changed`;
+        it(`${callerName}: ${outcome}`, async () => {
+          const caller = callers.get(callerName)!;
+          const arranged = await ARRANGE[scenario](caller, expected);
+          const headers = arranged.headers ?? caller.headers;
+          const send = (path: string) => {
+            const request = t.http[arranged.method](path).set(headers);
+            return arranged.body === undefined ? request : request.send(arranged.body);
+          };
+
+          const before = await arranged.snapshot();
+          const response = await send(arranged.path);
+
+          if (isSuccess(expected)) {
+            expect({ status: response.status, body: response.body as unknown }).toMatchObject({ status: expected });
+            await arranged.verify?.(response);
+            return;
+          }
+
+          expectError(response, expected);
+          if (expected === 401) expect(response.body.error).toBe('UNAUTHORIZED');
+          if (expected === 404) expect(response.body.error).toMatch(/\.NOT_FOUND$/);
+          if (expected === 422) expect(response.body.error).toBe('AUTH.NOT_A_SESSION');
+          expect(await arranged.snapshot()).toEqual(before);
+          await arranged.stillIntact?.();
+
+          // Outside A, A's resource must be indistinguishable from one that does not exist.
+          if (arranged.unknownPath && caller.org !== 'A' && caller.name !== 'admin') {
+            const missing = await send(arranged.unknownPath);
+            expect({ status: missing.status, error: missing.body.error }).toEqual({ status: response.status, error: response.body.error });
+          }
+        });
+      }
+    });
+  }
+});
