@@ -63,7 +63,7 @@ export class OrganizationsService {
         changes.description = { from: organization.description, to: dto.description };
       }
       organization.name = dto.name ?? organization.name;
-      organization.description = dto.description ?? organization.description;
+      if (dto.description !== undefined) organization.description = dto.description;
       const saved = await this.organizationsRepository.save(organization, manager);
       await this.auditService.record(
         { action: 'organization.update', resourceType: 'organization', resourceId: id, changes },

@@ -4,6 +4,7 @@ import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, MaxLeng
 import { MIN_PASSWORD_LENGTH } from '../../auth/password-hasher.js';
 import { ROLES, type Role } from '../../auth/principal.js';
 import { PaginationQueryDto } from '../../common/pagination/pagination.js';
+import { IsOmittable } from '../../common/validation/is-omittable.js';
 
 const trimmedLowerCase = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim().toLowerCase() : value;
@@ -56,14 +57,14 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ maxLength: 320 })
-  @IsOptional()
+  @IsOmittable()
   @Transform(trimmedLowerCase)
   @IsEmail()
   @MaxLength(320)
   email?: string;
 
   @ApiPropertyOptional({ minLength: MIN_PASSWORD_LENGTH, maxLength: 256, writeOnly: true })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(MIN_PASSWORD_LENGTH, 256)
   password?: string;
@@ -78,20 +79,20 @@ export class UpdateUserDto {
   @IsOptional()
   @IsString()
   @Length(1, 200)
-  name?: string;
+  name?: string | null;
 
   @ApiPropertyOptional({ enum: ROLES, description: 'Admins only' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(ROLES)
   role?: Role;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Admins only' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID()
   organization_id?: string;
 
   @ApiPropertyOptional({ description: 'Admins only: true deletes (soft), false restores' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   is_deleted?: boolean;
 }
