@@ -92,7 +92,7 @@ export class CreateIdentity1795461759299 implements MigrationInterface {
       END
       $$`);
     await queryRunner.query(`
-      CREATE TRIGGER audit_logs_no_change BEFORE UPDATE OR DELETE ON audit_logs
+      CREATE TRIGGER audit_logs_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_logs
       FOR EACH STATEMENT EXECUTE FUNCTION audit_logs_append_only()`);
   }
 
