@@ -29,7 +29,10 @@ export class AuditRepository {
   async search(search: AuditSearch): Promise<{ rows: AuditLogEntity[]; total: number }> {
     const query = this.dataSource.getRepository(AuditLogEntity).createQueryBuilder('log');
     if (search.from) query.andWhere('log.occurred_at >= :from', { from: search.from });
-    if (search.to) query.andWhere('log.occurred_at <= :to', { to: search.to });
+    // Timestamps are stored to the microsecond but shown to the millisecond: `to` covers its whole millisecond.
+    if (search.to) {
+      query.andWhere(`log.occurred_at < CAST(:to AS timestamptz) + interval '1 millisecond'`, { to: search.to });
+    }
     if (search.statusCode !== undefined) query.andWhere('log.status_code = :statusCode', { statusCode: search.statusCode });
     if (search.outcome) query.andWhere('log.outcome = :outcome', { outcome: search.outcome });
     if (search.actorId) query.andWhere('log.actor_id = :actorId', { actorId: search.actorId });
