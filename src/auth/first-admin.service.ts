@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { isEmail } from 'class-validator';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { InjectLogger } from '../common/logging/logging.module.js';
@@ -46,7 +47,8 @@ export class FirstAdminService implements OnApplicationBootstrap {
 
   /** Creates an admin (in the configured default organization); with onlyIfNone, only when no live admin exists. */
   async createAdmin(options: { onlyIfNone: boolean; email?: string; password?: string }): Promise<CreatedAdmin | null> {
-    const email = (options.email ?? this.config.admin.email ?? 'admin@opsdeck.local').toLowerCase();
+    const email = (options.email ?? this.config.admin.email ?? 'admin@opsdeck.local').trim().toLowerCase();
+    if (!isEmail(email)) throw new InvalidAdminEmailError(email);
     const configuredPassword = options.password ?? this.config.admin.password;
     const password = configuredPassword ?? randomBytes(18).toString('base64url');
     const created = await this.dataSource.transaction(async (manager) => {
@@ -65,7 +67,15 @@ export class FirstAdminService implements OnApplicationBootstrap {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const passwordFile = join(dataDir, INITIAL_ADMIN_PASSWORD_FILE);
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+    // `mode` applies only when the file is created: an older file keeps its mode unless it is set again.
+    chmodSync(passwordFile, 0o600);
     return { email, generatedPassword: password, passwordFile };
+  }
+}
+
+export class InvalidAdminEmailError extends Error {
+  constructor(email: string) {
+    super(`"${email}" is not a valid email address`);
   }
 }
 
