@@ -46,7 +46,7 @@ export class ApiKeysRepository {
     await this.repository(manager).update({ id }, { revokedAt: () => 'now()' });
   }
 
-  /** At most one write a minute per key: enough to see which keys are in use without a write per request. */
+  /** Marks the key used; the caller skips keys touched within LAST_USED_RESOLUTION_MS, so most requests write nothing. */
   async touchLastUsed(id: string): Promise<void> {
     await this.dataSource.query(
       `UPDATE api_keys SET last_used_at = now()
@@ -55,3 +55,6 @@ export class ApiKeysRepository {
     );
   }
 }
+
+/** last_used_at is kept to the minute: enough to see which keys are in use without a write per request. */
+export const LAST_USED_RESOLUTION_MS = 60_000;

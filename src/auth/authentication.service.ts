@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import type { AppConfig } from '../config/config.schema.js';
 import { InjectConfig } from '../config/config.module.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { ApiKeysRepository } from './api-keys.repository.js';
+import { ApiKeysRepository, LAST_USED_RESOLUTION_MS } from './api-keys.repository.js';
 import type { Principal } from './principal.js';
 import { sameDigest, sha256Hex } from './secret-tokens.js';
 import { TokenService } from './token.service.js';
@@ -11,7 +11,8 @@ import { TokenService } from './token.service.js';
 /** Marks credentials that were presented but are not valid (as opposed to none presented). */
 export const INVALID_CREDENTIALS = Symbol('INVALID_CREDENTIALS');
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+// RFC 7235: the auth scheme is case-insensitive.
+const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i;
 
 /** Turns the request's credentials into a Principal: a user's JWT, an API key, or the bootstrap token. */
 @Injectable()
@@ -61,7 +62,9 @@ export class AuthenticationService {
     }
     const key = await this.apiKeysRepository.findUsableByHash(digest);
     if (!key) return INVALID_CREDENTIALS;
-    await this.apiKeysRepository.touchLastUsed(key.id);
+    if (key.lastUsedAt === null || Date.now() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      await this.apiKeysRepository.touchLastUsed(key.id);
+    }
     return {
       kind: 'api_key',
       id: key.id,
