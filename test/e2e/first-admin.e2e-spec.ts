@@ -245,13 +245,15 @@ const external = testDatabaseUrl();
   });
 
   it('creates an admin beside the existing ones; the running service lets it sign in', async () => {
-    const email = `${unique('ext-admin')}@example.test`;
-    const result = await runCli('create-admin', ['--email', email], { env: cliEnv(dataDir, { DATABASE_URL: external ?? '' }) });
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    const password = announcedPassword(result.stdout);
+    // The service starts first, as in real life: it creates the shared database's first admin (TEST_ADMIN),
+    // which the other suites sign in with whatever order they run in.
     const t = await startTestApp();
     try {
+      const email = `${unique('ext-admin')}@example.test`;
+      const result = await runCli('create-admin', ['--email', email], { env: cliEnv(dataDir, { DATABASE_URL: external ?? '' }) });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const password = announcedPassword(result.stdout);
       const response = await t.http.post('/api/v1/auth/login').send({ email, password }).expect(200);
       const me = await t.http.get('/api/v1/auth/me').set(bearer(response.body.data.access_token as string)).expect(200);
       expect(me.body.data.role).toBe('admin');

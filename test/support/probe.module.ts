@@ -58,7 +58,17 @@ class ProbeController {
   @Get('slow')
   async slow(@Req() request: Request): Promise<{ waited_ms: number }> {
     const ms = Number(request.query.ms ?? 500);
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    // Stops waiting when the client goes away, so an abandoned request leaves no timer behind.
+    await new Promise<void>((resolve) => {
+      const socket = request.socket;
+      const stop = () => {
+        clearTimeout(timer);
+        socket.off('close', stop);
+        resolve();
+      };
+      const timer = setTimeout(stop, ms);
+      socket.once('close', stop);
+    });
     return { waited_ms: ms };
   }
 }
