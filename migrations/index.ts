@@ -1,5 +1,6 @@
 import { CreateAppState1795460688362 } from './1795460688362-CreateAppState.js';
 import { CreateIdentity1795461759299 } from './1795461759299-CreateIdentity.js';
+import { CreateSites1795650000000 } from './1795650000000-CreateSites.js';
 
 /** Every migration in order; listed explicitly so the build, the CLI and the tests load the same set. */
-export const MIGRATIONS = [CreateAppState1795460688362, CreateIdentity1795461759299];
+export const MIGRATIONS = [CreateAppState1795460688362, CreateIdentity1795461759299, CreateSites1795650000000];

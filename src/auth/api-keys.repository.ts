@@ -22,6 +22,14 @@ export class ApiKeysRepository {
       .getOne();
   }
 
+  async siteInOrganization(siteId: string, organizationId: string, manager: EntityManager): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      'SELECT 1 FROM sites WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL',
+      [siteId, organizationId],
+    );
+    return rows.length > 0;
+  }
+
   findById(id: string, manager?: EntityManager): Promise<ApiKeyEntity | null> {
     return this.repository(manager).findOneBy({ id });
   }

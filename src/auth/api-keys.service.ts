@@ -31,6 +31,9 @@ export class ApiKeysService {
       if (!(await this.organizationsRepository.findLiveById(organizationId, manager))) {
         throw Errors.badReference('API_KEY.ORGANIZATION_NOT_FOUND', 'organization_id', 'No such organization');
       }
+      if (dto.site_id && !(await this.apiKeysRepository.siteInOrganization(dto.site_id, organizationId, manager))) {
+        throw Errors.badReference('API_KEY.SITE_NOT_FOUND', 'site_id', "No such site in the key's organization");
+      }
       const created = await this.apiKeysRepository.insert(
         {
           name: dto.name,

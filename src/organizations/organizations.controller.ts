@@ -55,7 +55,7 @@ export class OrganizationsController {
   @Delete(':org_id')
   @Authenticated({ permission: Permission.OrganizationWrite, audit: { action: 'organization.delete', resource: AUDIT } })
   @Endpoint({
-    summary: 'Soft-delete an organization with its users and API keys',
+    summary: 'Soft-delete an organization with its users, sites and API keys',
     response: OrganizationDto,
     errors: [404, 422],
   })

@@ -14,6 +14,7 @@ export interface OrganizationSearch {
 
 export interface CascadeCounts {
   readonly users: number;
+  readonly sites: number;
   readonly apiKeys: number;
 }
 
@@ -84,8 +85,8 @@ export class OrganizationsRepository {
   }
 
   /**
-   * Marks the organization deleted and, in the caller's transaction, soft-deletes its users and revokes its
-   * API keys, so their tokens and keys stop working with the commit.
+   * Marks the organization deleted and, in the caller's transaction, soft-deletes its users and sites and
+   * revokes its API keys, so their tokens and keys stop working with the commit.
    */
   async softDeleteWithMembers(id: string, manager: EntityManager): Promise<CascadeCounts> {
     await manager.query('UPDATE organizations SET deleted_at = now(), updated_at = now() WHERE id = $1', [id]);
@@ -93,10 +94,14 @@ export class OrganizationsRepository {
       'UPDATE users SET is_deleted = true, deleted_at = now(), updated_at = now() WHERE organization_id = $1 AND NOT is_deleted',
       [id],
     );
+    const [, sites] = await manager.query<[unknown, number]>(
+      'UPDATE sites SET deleted_at = now(), updated_at = now() WHERE organization_id = $1 AND deleted_at IS NULL',
+      [id],
+    );
     const [, apiKeys] = await manager.query<[unknown, number]>(
       'UPDATE api_keys SET revoked_at = now() WHERE organization_id = $1 AND revoked_at IS NULL',
       [id],
     );
-    return { users, apiKeys };
+    return { users, sites, apiKeys };
   }
 }

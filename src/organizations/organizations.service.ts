@@ -89,7 +89,7 @@ export class OrganizationsService {
           action: 'organization.delete',
           resourceType: 'organization',
           resourceId: id,
-          changes: { users_deleted: cascaded.users, api_keys_revoked: cascaded.apiKeys },
+          changes: { users_deleted: cascaded.users, sites_deleted: cascaded.sites, api_keys_revoked: cascaded.apiKeys },
         },
         manager,
       );

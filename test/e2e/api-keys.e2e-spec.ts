@@ -277,10 +277,28 @@ describe('API keys', () => {
     // still ask who it is.
     let key: string;
     let id: string;
-    const siteId = randomUUID();
+    let siteId: string;
+    let otherSiteId: string;
 
     beforeAll(async () => {
+      siteId = (await fixtures.newSite(org.id)).id;
+      otherSiteId = (await fixtures.newSite(otherOrg.id)).id;
       ({ key, id } = await fixtures.newApiKey({ role: 'admin', organizationId: org.id, siteId }));
+    });
+
+    it.each([
+      ['a site that does not exist', () => randomUUID()],
+      ['a site of another organization', () => otherSiteId],
+    ])('is refused for %s with 400 naming site_id; nothing is created', async (_label, site) => {
+      const before = (await t.http.get('/api/v1/api-keys?per_page=100').set(bearer(admin))).body.meta.total as number;
+      const response = await t.http
+        .post('/api/v1/api-keys')
+        .set(bearer(admin))
+        .send({ name: 'refused', role: 'operator', organization_id: org.id, site_id: site() });
+      expectErrorEnvelope(response, 400, 'API_KEY.SITE_NOT_FOUND');
+      expect(response.body.details).toEqual([{ field: 'site_id', messages: [expect.any(String)] }]);
+      const after = (await t.http.get('/api/v1/api-keys?per_page=100').set(bearer(admin))).body.meta.total as number;
+      expect(after).toBe(before);
     });
 
     it('is created with its site and may ask who it is', async () => {

@@ -520,7 +520,7 @@ describe('organizations', () => {
       const expectations = [
         { action: 'organization.create', status: 201, requestId: `${name}-create`, changes: { name } },
         { action: 'organization.update', status: 200, requestId: `${name}-update`, changes: { name: { from: name, to: renamed } } },
-        { action: 'organization.delete', status: 200, requestId: `${name}-delete`, changes: { users_deleted: 0, api_keys_revoked: 0 } },
+        { action: 'organization.delete', status: 200, requestId: `${name}-delete`, changes: { users_deleted: 0, sites_deleted: 0, api_keys_revoked: 0 } },
       ];
       for (const expected of expectations) {
         const rows = await findAuditRows(
@@ -555,7 +555,7 @@ describe('organizations', () => {
         (row) => row.resource_id === organization.id,
       );
       expect(rows).toHaveLength(1);
-      expect(rows[0].changes).toEqual({ users_deleted: 2, api_keys_revoked: 1 });
+      expect(rows[0].changes).toEqual({ users_deleted: 2, sites_deleted: 0, api_keys_revoked: 1 });
     });
 
     it("writes a failure row with status 403 for a viewer's refused POST, and none for success", async () => {

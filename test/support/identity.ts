@@ -58,6 +58,15 @@ export class IdentityFixtures {
     return { id: response.body.data.id as string, email, password, role, organizationId, token };
   }
 
+  async newSite(organizationId: string, name = unique('site')): Promise<{ id: string; name: string; url: string }> {
+    const response = await this.t.http
+      .post('/api/v1/sites')
+      .set(bearer(await this.admin()))
+      .send({ name, url: `https://${name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}.example.test`, organization_id: organizationId });
+    expect(response.status).toBe(201);
+    return { id: response.body.data.id as string, name, url: response.body.data.url as string };
+  }
+
   async newApiKey(options: { role: TestRole; organizationId: string; siteId?: string }): Promise<{ id: string; key: string }> {
     const response = await this.t.http
       .post('/api/v1/api-keys')

@@ -1,0 +1,138 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { SiteEntity } from './entities/site.entity.js';
+
+export interface SiteSearch {
+  /** Null: every organization (admins). */
+  readonly organizationId: string | null;
+  /** Part of the name or URL, case-insensitive. */
+  readonly text?: string;
+  readonly offset: number;
+  readonly limit: number;
+}
+
+interface SiteRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  url: string;
+  description: string | null;
+  drupal_version: string | null;
+  php_version: string | null;
+  last_report_at: Date | null;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+const SITE_COLUMNS = `id, organization_id, name, url, description, drupal_version, php_version, last_report_at,
+  created_by, created_at, updated_at, deleted_at`;
+
+@Injectable()
+export class SitesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private repository(manager?: EntityManager) {
+    return (manager ?? this.dataSource.manager).getRepository(SiteEntity);
+  }
+
+  findLiveById(id: string, manager?: EntityManager): Promise<SiteEntity | null> {
+    return this.repository(manager)
+      .createQueryBuilder('site')
+      .where('site.id = :id AND site.deleted_at IS NULL', { id })
+      .getOne();
+  }
+
+  /** Locks the live site's row for the rest of the transaction, so reports for one site apply one at a time. */
+  async lockLive(id: string, manager: EntityManager): Promise<SiteEntity | null> {
+    return this.repository(manager)
+      .createQueryBuilder('site')
+      .setLock('pessimistic_write')
+      .where('site.id = :id AND site.deleted_at IS NULL', { id })
+      .getOne();
+  }
+
+  /** One round trip: the page and the total (window count), ordered by name on the live-sites index. */
+  async search(search: SiteSearch): Promise<{ rows: SiteEntity[]; total: number }> {
+    const conditions = ['deleted_at IS NULL'];
+    const parameters: unknown[] = [];
+    if (search.organizationId !== null) {
+      parameters.push(search.organizationId);
+      conditions.push(`organization_id = $${parameters.length}`);
+    }
+    if (search.text) {
+      parameters.push(`%${search.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      conditions.push(`(lower(name) LIKE $${parameters.length} OR url LIKE $${parameters.length})`);
+    }
+    const where = conditions.join(' AND ');
+    parameters.push(search.offset, search.limit);
+    const rows = await this.dataSource.query<Array<SiteRow & { total: string }>>(
+      `SELECT ${SITE_COLUMNS}, count(*) OVER () AS total FROM sites WHERE ${where}
+        ORDER BY lower(name), id OFFSET $${parameters.length - 1} LIMIT $${parameters.length}`,
+      parameters,
+    );
+    const total =
+      rows.length > 0 ? Number(rows[0]?.total) : await this.count(where, parameters.slice(0, parameters.length - 2));
+    return { rows: rows.map(toEntity), total };
+  }
+
+  private async count(where: string, parameters: unknown[]): Promise<number> {
+    const rows = await this.dataSource.query<Array<{ count: string }>>(
+      `SELECT count(*) FROM sites WHERE ${where}`,
+      parameters,
+    );
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  async urlTaken(url: string, exceptId: string | null, manager: EntityManager): Promise<boolean> {
+    const found = await this.repository(manager)
+      .createQueryBuilder('site')
+      .where('site.url = :url AND site.deleted_at IS NULL', { url })
+      .getOne();
+    return found !== null && found.id !== exceptId;
+  }
+
+  insert(site: Partial<SiteEntity>, manager: EntityManager): Promise<SiteEntity> {
+    return this.repository(manager).save(this.repository(manager).create(site));
+  }
+
+  save(site: SiteEntity, manager: EntityManager): Promise<SiteEntity> {
+    return this.repository(manager).save(site);
+  }
+
+  /** Marks the site deleted and revokes the API keys limited to it, in the caller's transaction. */
+  async softDelete(id: string, manager: EntityManager): Promise<{ apiKeys: number }> {
+    await manager.query('UPDATE sites SET deleted_at = now(), updated_at = now() WHERE id = $1', [id]);
+    const [, apiKeys] = await manager.query<[unknown, number]>(
+      'UPDATE api_keys SET revoked_at = now() WHERE site_id = $1 AND revoked_at IS NULL',
+      [id],
+    );
+    return { apiKeys };
+  }
+
+  async recordReport(id: string, drupalVersion: string, phpVersion: string | null, manager: EntityManager): Promise<void> {
+    await manager.query(
+      'UPDATE sites SET drupal_version = $2, php_version = $3, last_report_at = now(), updated_at = now() WHERE id = $1',
+      [id, drupalVersion, phpVersion],
+    );
+  }
+}
+
+function toEntity(row: SiteRow): SiteEntity {
+  return Object.assign(new SiteEntity(), {
+    id: row.id,
+    organizationId: row.organization_id,
+    name: row.name,
+    url: row.url,
+    description: row.description,
+    drupalVersion: row.drupal_version,
+    phpVersion: row.php_version,
+    lastReportAt: row.last_report_at,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
+  });
+}
