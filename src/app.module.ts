@@ -16,6 +16,7 @@ import { BOOTSTRAP_ADMIN_ON_START } from './auth/first-admin.service.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
+import { SiteModulesModule } from './sites/modules/site-modules.module.js';
 import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -39,6 +40,7 @@ const FEATURE_MODULES: Type<unknown>[] = [
   OrganizationsModule,
   UsersModule,
   SitesModule,
+  SiteModulesModule,
   HealthModule,
   MetricsModule,
 ];

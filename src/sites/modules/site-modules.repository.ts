@@ -1,0 +1,246 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { ModuleState, ModuleType } from './dto/module-report.dto.js';
+import type { StatusSource, UpdateStatus } from './dto/site-module.dto.js';
+
+/** One reported module, already validated, in the shape the SQL below reads with jsonb_to_recordset. */
+export interface ReportedModule {
+  readonly name: string;
+  readonly project: string | null;
+  readonly version: string;
+  readonly type: ModuleType | null;
+  readonly status: ModuleState;
+  readonly latest_version: string | null;
+  readonly update_available: boolean | null;
+  readonly security_update: boolean | null;
+}
+
+export interface IngestCounts {
+  readonly added: number;
+  readonly versionChanged: number;
+  readonly removed: number;
+}
+
+export interface SiteModuleRow {
+  module_id: string;
+  name: string;
+  project: string;
+  type: ModuleType;
+  status: ModuleState;
+  installed_version: string;
+  recommended_version: string | null;
+  update_status: UpdateStatus;
+  status_source: StatusSource;
+  status_reason: string | null;
+  update_available_since: Date | null;
+  first_seen_at: Date;
+  last_seen_at: Date;
+}
+
+export interface ModuleVersionRow {
+  version: string;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  site_count: string;
+  sites: Array<{
+    site_id: string;
+    site_name: string;
+    site_url: string;
+    first_seen_at: string;
+    last_seen_at: string;
+    current: boolean;
+  }>;
+}
+
+const REPORTED = `jsonb_to_recordset($1::jsonb) AS r(name text, project text, version text, type text, status text,
+  latest_version text, update_available boolean, security_update boolean)`;
+
+/** Most urgent first, so a page of a site's modules starts with what needs doing. */
+const STATUS_ORDER = `CASE sm.update_status WHEN 'security_update' THEN 0 WHEN 'revoked' THEN 1 WHEN 'unsupported' THEN 2
+  WHEN 'update_available' THEN 3 WHEN 'unknown' THEN 4 ELSE 5 END`;
+
+/**
+ * Module reports and what they leave behind: the catalog, each site's current modules and version history.
+ * Every statement works on the whole report at once; none runs per module.
+ */
+@Injectable()
+export class SiteModulesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The moment a report is applied, taken once the site is locked so later reports always carry later times. */
+  async clock(manager: EntityManager): Promise<Date> {
+    const rows = await manager.query<Array<{ now: Date }>>('SELECT clock_timestamp() AS now');
+    return rows[0]?.now ?? new Date();
+  }
+
+  /**
+   * Adds unknown machine names to the catalog and records a project or type a report states explicitly.
+   * Names are inserted in order so concurrent reports from different sites take row locks in the same order.
+   */
+  async upsertCatalog(modules: readonly ReportedModule[], manager: EntityManager): Promise<void> {
+    const json = JSON.stringify(modules);
+    await manager.query(
+      `INSERT INTO modules (name, project, type)
+       SELECT r.name, COALESCE(r.project, r.name), COALESCE(r.type, 'module') FROM ${REPORTED} ORDER BY r.name
+       ON CONFLICT (name) DO NOTHING`,
+      [json],
+    );
+    await manager.query(
+      `UPDATE modules m SET project = COALESCE(r.project, m.project), type = COALESCE(r.type, m.type), updated_at = now()
+         FROM ${REPORTED}
+        WHERE m.name = r.name
+          AND ((r.project IS NOT NULL AND r.project <> m.project) OR (r.type IS NOT NULL AND r.type <> m.type))`,
+      [json],
+    );
+  }
+
+  /**
+   * The site's current modules become exactly the report: reported ones upserted, the rest marked removed.
+   * A changed installed version forgets when an update was known for the old one.
+   */
+  async applyReport(
+    siteId: string,
+    modules: readonly ReportedModule[],
+    at: Date,
+    manager: EntityManager,
+  ): Promise<IngestCounts> {
+    const upserted = await manager.query<Array<{ added: string; version_changed: string }>>(
+      `WITH r AS (SELECT * FROM ${REPORTED}),
+       previous AS (
+         SELECT module_id, installed_version, removed_at IS NULL AS live FROM site_modules WHERE site_id = $2
+       ),
+       upserted AS (
+         INSERT INTO site_modules AS sm (site_id, module_id, installed_version, status, reported_latest_version,
+                reported_update_available, reported_security_update, first_seen_at, last_seen_at, removed_at)
+         SELECT $2, m.id, r.version, r.status, r.latest_version, r.update_available, r.security_update, $3, $3, NULL
+           FROM r JOIN modules m ON m.name = r.name
+          ORDER BY m.id
+         ON CONFLICT (site_id, module_id) DO UPDATE SET
+           installed_version = EXCLUDED.installed_version,
+           status = EXCLUDED.status,
+           reported_latest_version = EXCLUDED.reported_latest_version,
+           reported_update_available = EXCLUDED.reported_update_available,
+           reported_security_update = EXCLUDED.reported_security_update,
+           last_seen_at = EXCLUDED.last_seen_at,
+           removed_at = NULL,
+           update_available_since = CASE
+             WHEN sm.installed_version = EXCLUDED.installed_version AND sm.removed_at IS NULL THEN sm.update_available_since
+           END
+         RETURNING module_id, installed_version
+       )
+       SELECT count(*) FILTER (WHERE p.module_id IS NULL OR NOT p.live) AS added,
+              count(*) FILTER (WHERE p.live AND p.installed_version <> u.installed_version) AS version_changed
+         FROM upserted u LEFT JOIN previous p USING (module_id)`,
+      [JSON.stringify(modules), siteId, at],
+    );
+    const [, removed] = await manager.query<[unknown, number]>(
+      `UPDATE site_modules SET removed_at = $2, update_available_since = NULL
+        WHERE site_id = $1 AND removed_at IS NULL AND last_seen_at < $2`,
+      [siteId, at],
+    );
+    await manager.query(
+      `INSERT INTO module_versions (module_id, version, site_id, first_seen_at, last_seen_at)
+       SELECT m.id, r.version, $2, $3, $3 FROM ${REPORTED} JOIN modules m ON m.name = r.name ORDER BY m.id
+       ON CONFLICT (module_id, version, site_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at`,
+      [JSON.stringify(modules), siteId, at],
+    );
+    return {
+      added: Number(upserted[0]?.added ?? 0),
+      versionChanged: Number(upserted[0]?.version_changed ?? 0),
+      removed,
+    };
+  }
+
+  async countByStatus(siteId: string, manager: EntityManager): Promise<Record<UpdateStatus, number>> {
+    const rows = await manager.query<Array<{ update_status: UpdateStatus; count: string }>>(
+      `SELECT update_status, count(*) FROM site_modules WHERE site_id = $1 AND removed_at IS NULL GROUP BY update_status`,
+      [siteId],
+    );
+    const counts: Record<UpdateStatus, number> = {
+      current: 0,
+      update_available: 0,
+      security_update: 0,
+      unsupported: 0,
+      revoked: 0,
+      unknown: 0,
+    };
+    for (const row of rows) counts[row.update_status] = Number(row.count);
+    return counts;
+  }
+
+  /** The site's current modules, most urgent first, with the page's total. */
+  async listCurrent(
+    siteId: string,
+    status: UpdateStatus | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<{ rows: SiteModuleRow[]; total: number }> {
+    const parameters: unknown[] = [siteId];
+    let filter = '';
+    if (status) {
+      parameters.push(status);
+      filter = 'AND sm.update_status = $2';
+    }
+    parameters.push(offset, limit);
+    const rows = await this.dataSource.query<Array<SiteModuleRow & { total: string }>>(
+      `SELECT sm.module_id, m.name, m.project, m.type, sm.status, sm.installed_version, sm.recommended_version,
+              sm.update_status, sm.status_source, sm.status_reason, sm.update_available_since, sm.first_seen_at,
+              sm.last_seen_at, count(*) OVER () AS total
+         FROM site_modules sm JOIN modules m ON m.id = sm.module_id
+        WHERE sm.site_id = $1 AND sm.removed_at IS NULL ${filter}
+        ORDER BY ${STATUS_ORDER}, m.name
+        OFFSET $${parameters.length - 1} LIMIT $${parameters.length}`,
+      parameters,
+    );
+    if (rows.length > 0 || offset === 0) return { rows, total: Number(rows[0]?.total ?? 0) };
+    const counted = await this.dataSource.query<Array<{ count: string }>>(
+      `SELECT count(*) FROM site_modules sm WHERE sm.site_id = $1 AND sm.removed_at IS NULL ${filter}`,
+      parameters.slice(0, parameters.length - 2),
+    );
+    return { rows, total: Number(counted[0]?.count ?? 0) };
+  }
+
+  findModule(moduleId: string): Promise<Array<{ id: string; name: string }>> {
+    return this.dataSource.query('SELECT id, name FROM modules WHERE id = $1', [moduleId]);
+  }
+
+  /**
+   * The versions of a module seen on the sites in reach (live sites of one organization, or all for null),
+   * newest sighting first, each with its sites.
+   */
+  async listVersions(
+    moduleId: string,
+    organizationId: string | null,
+    offset: number,
+    limit: number,
+  ): Promise<{ rows: ModuleVersionRow[]; total: number }> {
+    const rows = await this.dataSource.query<Array<ModuleVersionRow & { total: string }>>(
+      `WITH seen AS (
+         SELECT mv.version, mv.first_seen_at, mv.last_seen_at, s.id AS site_id, s.name AS site_name, s.url AS site_url,
+                (sm.installed_version = mv.version AND sm.removed_at IS NULL) AS current
+           FROM module_versions mv
+           JOIN sites s ON s.id = mv.site_id AND s.deleted_at IS NULL AND ($2::uuid IS NULL OR s.organization_id = $2)
+           LEFT JOIN site_modules sm ON sm.site_id = mv.site_id AND sm.module_id = mv.module_id
+          WHERE mv.module_id = $1
+       )
+       SELECT version, min(first_seen_at) AS first_seen_at, max(last_seen_at) AS last_seen_at, count(*) AS site_count,
+              jsonb_agg(jsonb_build_object('site_id', site_id, 'site_name', site_name, 'site_url', site_url,
+                'first_seen_at', first_seen_at, 'last_seen_at', last_seen_at, 'current', COALESCE(current, false))
+                ORDER BY site_name, site_id) AS sites,
+              count(*) OVER () AS total
+         FROM seen GROUP BY version
+        ORDER BY max(last_seen_at) DESC, version DESC
+        OFFSET $3 LIMIT $4`,
+      [moduleId, organizationId, offset, limit],
+    );
+    if (rows.length > 0 || offset === 0) return { rows, total: Number(rows[0]?.total ?? 0) };
+    const counted = await this.dataSource.query<Array<{ count: string }>>(
+      `SELECT count(DISTINCT mv.version) FROM module_versions mv
+         JOIN sites s ON s.id = mv.site_id AND s.deleted_at IS NULL AND ($2::uuid IS NULL OR s.organization_id = $2)
+        WHERE mv.module_id = $1`,
+      [moduleId, organizationId],
+    );
+    return { rows, total: Number(counted[0]?.count ?? 0) };
+  }
+}
