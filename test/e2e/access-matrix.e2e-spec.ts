@@ -67,6 +67,15 @@ const MATRIX: Readonly<Record<string, Row>> = {
   'GET /api/v1/auth/me':                                 [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
   'POST /api/v1/auth/logout':                            [200,  200,  422,  422,  200,  200,  422,  422,  200,  401],
   'GET /api/metrics':                                    [403,  403,  403,  403,  403,  403,  403,  403,  200,  401],
+  // Sites: operators (and their keys) manage their organization's sites, viewers read them.
+  'POST /api/v1/sites':                                  [201,  403,  201,  403,  201,  403,  201,  403,  201,  401],
+  'GET /api/v1/sites':                                   [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'GET /api/v1/sites/{site_id}':                         [200,  200,  200,  200,  404,  404,  404,  404,  200,  401],
+  'PUT /api/v1/sites/{site_id}':                         [200,  403,  200,  403,  404,  403,  404,  403,  200,  401],
+  'DELETE /api/v1/sites/{site_id}':                      [200,  403,  200,  403,  404,  403,  404,  403,  200,  401],
+  'POST /api/v1/sites/{site_id}/modules':                [200,  403,  200,  403,  404,  403,  404,  403,  200,  401],
+  'GET /api/v1/sites/{site_id}/modules':                 [200,  200,  200,  200,  404,  404,  404,  404,  200,  401],
+  'GET /api/v1/modules/{module_id}/versions':            [200,  200,  200,  200,  404,  404,  404,  404,  200,  401],
 };
 
 /** Routes that need no credentials at all; they are not resource routes and have their own tests. */
@@ -119,6 +128,10 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
   let orgB: TestOrganization;
   const callers = new Map<CallerName, Caller>();
 
+  let siteA: string;
+  /** A module that only siteA runs. */
+  let moduleOfA: string;
+
   beforeAll(async () => {
     t = await startTestApp();
     fixtures = new IdentityFixtures(t);
@@ -152,6 +165,15 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
       kind: 'user',
     });
     callers.set('none', { name: 'none', headers: {}, org: null, organizationId: null, user: null, kind: 'none' });
+    siteA = (await fixtures.newSite(orgA.id, `${prefix}-site-A`)).id;
+    const report = await t.http
+      .post(`/api/v1/sites/${siteA}/modules`)
+      .set(bearer(adminToken))
+      .send({ drupal_version: '10.2.3', modules: [{ name: machineName(), version: '8.x-1.0' }] });
+    expect(report.status).toBe(200);
+    moduleOfA = ((await t.http.get(`/api/v1/sites/${siteA}/modules`).set(bearer(adminToken)).expect(200)).body.data as Array<{
+      module_id: string;
+    }>)[0].module_id;
   });
 
   afterAll(async () => {
@@ -219,6 +241,24 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
   };
 
   const unknownId = (): string => randomUUID();
+
+  /** A site of A made for one case, as an admin. */
+  const throwAwaySite = async (): Promise<string> => (await fixtures.newSite(orgA.id, unique(`${prefix}-site`))).id;
+
+  const readSite = async (id: string) => {
+    const response = await asAdmin('get', `/api/v1/sites/${id}`);
+    return { status: response.status, data: response.body.data as Record<string, unknown> | undefined };
+  };
+
+  const sitesOfA = async () => {
+    const body = (await readOk('/api/v1/sites', { organization_id: orgA.id, per_page: 100 })).body;
+    return { total: body.meta.total as number, data: body.data as unknown };
+  };
+
+  const modulesOf = async (siteId: string) => (await readOk(`/api/v1/sites/${siteId}/modules`, { per_page: 100 })).body.data as unknown;
+
+  /** Machine names are lower-case letters, digits and underscores. */
+  const machineName = (): string => `m_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const isSuccess = (status: number): boolean => status >= 200 && status < 300;
 
   // -------------------------------------------------------------------------------------------- behaviours
@@ -499,6 +539,117 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
       verify: (response) => {
         expect(response.headers['content-type']).toMatch(/^text\/plain/);
         expect(response.text).toContain('http_requests_total');
+      },
+    }),
+
+    'POST /api/v1/sites': (caller) => {
+      const name = unique(`${prefix}-new-site`);
+      const url = `https://${name}.example.test`;
+      const withUrl = async () => (await readOk('/api/v1/sites', { q: url, per_page: 100 })).body.meta.total as number;
+      return {
+        method: 'post',
+        path: '/api/v1/sites',
+        body: { name, url },
+        snapshot: async () => ({ tenant: await tenantA(), sites: await sitesOfA(), withUrl: await withUrl() }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ name, url, organization_id: caller.organizationId });
+          expect((await readSite(response.body.data.id as string)).data).toEqual(response.body.data);
+        },
+        stillIntact: async () => {
+          expect(await withUrl()).toBe(0);
+        },
+      };
+    },
+
+    'GET /api/v1/sites': (caller) => ({
+      method: 'get',
+      path: `/api/v1/sites?organization_id=${orgA.id}&per_page=100`,
+      snapshot: sitesOfA,
+      verify: (response) => {
+        const ids = (response.body.data as Array<{ id: string; organization_id: string }>).map((site) => site.id);
+        if (caller.org === 'B') expect({ ids, total: response.body.meta.total }).toEqual({ ids: [], total: 0 });
+        else expect(ids).toContain(siteA);
+      },
+    }),
+
+    'GET /api/v1/sites/{site_id}': () => ({
+      method: 'get',
+      path: `/api/v1/sites/${siteA}`,
+      unknownPath: `/api/v1/sites/${unknownId()}`,
+      snapshot: sitesOfA,
+      verify: async (response) => {
+        expect(response.body.data).toEqual((await readSite(siteA)).data);
+      },
+    }),
+
+    'PUT /api/v1/sites/{site_id}': async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwaySite() : siteA;
+      const description = unique('changed by the matrix');
+      return {
+        method: 'put',
+        path: `/api/v1/sites/${target}`,
+        body: { description },
+        unknownPath: `/api/v1/sites/${unknownId()}`,
+        snapshot: async () => ({ sites: await sitesOfA(), site: await readSite(target) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target, description });
+          expect((await readSite(target)).data).toMatchObject({ id: target, description });
+        },
+      };
+    },
+
+    'DELETE /api/v1/sites/{site_id}': async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwaySite() : siteA;
+      return {
+        method: 'delete',
+        path: `/api/v1/sites/${target}`,
+        unknownPath: `/api/v1/sites/${unknownId()}`,
+        snapshot: async () => ({ sites: await sitesOfA(), site: await readSite(target) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target, deleted_at: expect.any(String) });
+          expect((await readSite(target)).status).toBe(404);
+        },
+        stillIntact: async () => {
+          expect((await readSite(target)).status).toBe(200);
+        },
+      };
+    },
+
+    'POST /api/v1/sites/{site_id}/modules': async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwaySite() : siteA;
+      const name = machineName();
+      return {
+        method: 'post',
+        path: `/api/v1/sites/${target}/modules`,
+        body: { drupal_version: '10.3.1', modules: [{ name, version: '2.0.0' }] },
+        unknownPath: `/api/v1/sites/${unknownId()}/modules`,
+        snapshot: async () => ({ site: await readSite(target), modules: await modulesOf(target) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ site_id: target, modules: 1, added: 1 });
+          expect(await modulesOf(target)).toEqual([expect.objectContaining({ name, installed_version: '2.0.0' })]);
+        },
+      };
+    },
+
+    'GET /api/v1/sites/{site_id}/modules': () => ({
+      method: 'get',
+      path: `/api/v1/sites/${siteA}/modules`,
+      unknownPath: `/api/v1/sites/${unknownId()}/modules`,
+      snapshot: async () => modulesOf(siteA),
+      verify: async (response) => {
+        expect(response.body.data).toEqual(await modulesOf(siteA));
+      },
+    }),
+
+    'GET /api/v1/modules/{module_id}/versions': () => ({
+      method: 'get',
+      path: `/api/v1/modules/${moduleOfA}/versions`,
+      unknownPath: `/api/v1/modules/${unknownId()}/versions`,
+      snapshot: async () => modulesOf(siteA),
+      verify: (response) => {
+        expect(response.body.data).toEqual([
+          expect.objectContaining({ module_id: moduleOfA, version: '8.x-1.0', sites: [expect.objectContaining({ site_id: siteA })] }),
+        ]);
       },
     }),
   };
