@@ -16,7 +16,15 @@ export interface ReportedModule {
   readonly security_update: boolean | null;
 }
 
+export interface AppliedReport {
+  readonly siteId: string;
+  readonly drupalVersion: string;
+  readonly phpVersion: string | null;
+  readonly modules: readonly ReportedModule[];
+}
+
 export interface IngestCounts {
+  readonly receivedAt: Date;
   readonly added: number;
   readonly versionChanged: number;
   readonly removed: number;
@@ -68,54 +76,47 @@ const STATUS_ORDER = `CASE sm.update_status WHEN 'security_update' THEN 0 WHEN '
 export class SiteModulesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The moment a report is applied, taken once the site is locked so later reports always carry later times. */
-  async clock(manager: EntityManager): Promise<Date> {
-    const rows = await manager.query<Array<{ now: Date }>>('SELECT clock_timestamp() AS now');
-    return rows[0]?.now ?? new Date();
-  }
-
   /**
    * Adds unknown machine names to the catalog and records a project or type a report states explicitly.
    * Names are inserted in order so concurrent reports from different sites take row locks in the same order.
    */
   async upsertCatalog(modules: readonly ReportedModule[], manager: EntityManager): Promise<void> {
-    const json = JSON.stringify(modules);
     await manager.query(
-      `INSERT INTO modules (name, project, type)
-       SELECT r.name, COALESCE(r.project, r.name), COALESCE(r.type, 'module') FROM ${REPORTED} ORDER BY r.name
+      `WITH r AS (SELECT * FROM ${REPORTED}),
+       restated AS (
+         UPDATE modules m SET project = COALESCE(r.project, m.project), type = COALESCE(r.type, m.type), updated_at = now()
+           FROM r
+          WHERE m.name = r.name
+            AND ((r.project IS NOT NULL AND r.project <> m.project) OR (r.type IS NOT NULL AND r.type <> m.type))
+         RETURNING m.id
+       )
+       INSERT INTO modules (name, project, type)
+       SELECT r.name, COALESCE(r.project, r.name), COALESCE(r.type, 'module') FROM r ORDER BY r.name
        ON CONFLICT (name) DO NOTHING`,
-      [json],
-    );
-    await manager.query(
-      `UPDATE modules m SET project = COALESCE(r.project, m.project), type = COALESCE(r.type, m.type), updated_at = now()
-         FROM ${REPORTED}
-        WHERE m.name = r.name
-          AND ((r.project IS NOT NULL AND r.project <> m.project) OR (r.type IS NOT NULL AND r.type <> m.type))`,
-      [json],
+      [JSON.stringify(modules)],
     );
   }
 
   /**
-   * The site's current modules become exactly the report: reported ones upserted, the rest marked removed.
-   * A changed installed version forgets when an update was known for the old one.
+   * In one statement: the site's current modules become exactly the report (reported ones upserted, the rest
+   * marked removed), the version history is extended and the site records the report. A changed installed
+   * version forgets when an update was known for the old one.
    */
-  async applyReport(
-    siteId: string,
-    modules: readonly ReportedModule[],
-    at: Date,
-    manager: EntityManager,
-  ): Promise<IngestCounts> {
-    const upserted = await manager.query<Array<{ added: string; version_changed: string }>>(
+  async applyReport(report: AppliedReport, manager: EntityManager): Promise<IngestCounts> {
+    const rows = await manager.query<Array<{ received_at: Date; added: string; version_changed: string; removed: string }>>(
       `WITH r AS (SELECT * FROM ${REPORTED}),
+       at AS MATERIALIZED (SELECT clock_timestamp() AS t),
+       reported AS (SELECT m.id AS module_id, r.* FROM r JOIN modules m ON m.name = r.name),
        previous AS (
          SELECT module_id, installed_version, removed_at IS NULL AS live FROM site_modules WHERE site_id = $2
        ),
        upserted AS (
          INSERT INTO site_modules AS sm (site_id, module_id, installed_version, status, reported_latest_version,
                 reported_update_available, reported_security_update, first_seen_at, last_seen_at, removed_at)
-         SELECT $2, m.id, r.version, r.status, r.latest_version, r.update_available, r.security_update, $3, $3, NULL
-           FROM r JOIN modules m ON m.name = r.name
-          ORDER BY m.id
+         SELECT $2, reported.module_id, reported.version, reported.status, reported.latest_version,
+                reported.update_available, reported.security_update, at.t, at.t, NULL
+           FROM reported CROSS JOIN at
+          ORDER BY reported.module_id
          ON CONFLICT (site_id, module_id) DO UPDATE SET
            installed_version = EXCLUDED.installed_version,
            status = EXCLUDED.status,
@@ -128,27 +129,40 @@ export class SiteModulesRepository {
              WHEN sm.installed_version = EXCLUDED.installed_version AND sm.removed_at IS NULL THEN sm.update_available_since
            END
          RETURNING module_id, installed_version
+       ),
+       removed AS (
+         UPDATE site_modules sm SET removed_at = (SELECT t FROM at), update_available_since = NULL
+          WHERE sm.site_id = $2 AND sm.removed_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM reported WHERE reported.module_id = sm.module_id)
+         RETURNING 1
+       ),
+       versions AS (
+         INSERT INTO module_versions (module_id, version, site_id, first_seen_at, last_seen_at)
+         SELECT reported.module_id, reported.version, $2, at.t, at.t FROM reported CROSS JOIN at ORDER BY 1
+         ON CONFLICT (module_id, version, site_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at
+         RETURNING 1
+       ),
+       site AS (
+         UPDATE sites SET drupal_version = $3, php_version = $4, last_report_at = (SELECT t FROM at), updated_at = now()
+          WHERE id = $2
+         RETURNING 1
        )
-       SELECT count(*) FILTER (WHERE p.module_id IS NULL OR NOT p.live) AS added,
-              count(*) FILTER (WHERE p.live AND p.installed_version <> u.installed_version) AS version_changed
-         FROM upserted u LEFT JOIN previous p USING (module_id)`,
-      [JSON.stringify(modules), siteId, at],
+       SELECT (SELECT t FROM at) AS received_at,
+              (SELECT count(*) FROM upserted u LEFT JOIN previous p USING (module_id)
+                WHERE p.module_id IS NULL OR NOT p.live) AS added,
+              (SELECT count(*) FROM upserted u JOIN previous p USING (module_id)
+                WHERE p.live AND p.installed_version <> u.installed_version) AS version_changed,
+              (SELECT count(*) FROM removed) AS removed,
+              (SELECT count(*) FROM versions) AS versions,
+              (SELECT count(*) FROM site) AS sites`,
+      [JSON.stringify(report.modules), report.siteId, report.drupalVersion, report.phpVersion],
     );
-    const [, removed] = await manager.query<[unknown, number]>(
-      `UPDATE site_modules SET removed_at = $2, update_available_since = NULL
-        WHERE site_id = $1 AND removed_at IS NULL AND last_seen_at < $2`,
-      [siteId, at],
-    );
-    await manager.query(
-      `INSERT INTO module_versions (module_id, version, site_id, first_seen_at, last_seen_at)
-       SELECT m.id, r.version, $2, $3, $3 FROM ${REPORTED} JOIN modules m ON m.name = r.name ORDER BY m.id
-       ON CONFLICT (module_id, version, site_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at`,
-      [JSON.stringify(modules), siteId, at],
-    );
+    const row = rows[0];
     return {
-      added: Number(upserted[0]?.added ?? 0),
-      versionChanged: Number(upserted[0]?.version_changed ?? 0),
-      removed,
+      receivedAt: row?.received_at ?? new Date(),
+      added: Number(row?.added ?? 0),
+      versionChanged: Number(row?.version_changed ?? 0),
+      removed: Number(row?.removed ?? 0),
     };
   }
 

@@ -8,7 +8,6 @@ import { Errors } from '../../common/errors/errors.js';
 import { Page, type PaginationQueryDto } from '../../common/pagination/pagination.js';
 import { ModuleStatusService } from '../release-history/module-status.service.js';
 import { SiteAccess } from '../site-access.service.js';
-import { SitesRepository } from '../sites.repository.js';
 import { MAX_MODULES_PER_REPORT, ModuleReportDto, ModuleReportResultDto } from './dto/module-report.dto.js';
 import { ModuleVersionDto, SiteModuleDto, SiteModuleQueryDto } from './dto/site-module.dto.js';
 import { SiteModulesRepository, type ReportedModule, type SiteModuleRow } from './site-modules.repository.js';
@@ -18,7 +17,6 @@ export class SiteModulesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly siteModulesRepository: SiteModulesRepository,
-    private readonly sitesRepository: SitesRepository,
     private readonly siteAccess: SiteAccess,
     private readonly moduleStatusService: ModuleStatusService,
     private readonly auditService: AuditService,
@@ -33,10 +31,11 @@ export class SiteModulesService {
     const modules = toReportedModules(dto);
     return this.dataSource.transaction(async (manager) => {
       await this.siteAccess.lockVisible(principal, siteId, manager);
-      const receivedAt = await this.siteModulesRepository.clock(manager);
       await this.siteModulesRepository.upsertCatalog(modules, manager);
-      const counts = await this.siteModulesRepository.applyReport(siteId, modules, receivedAt, manager);
-      await this.sitesRepository.recordReport(siteId, dto.drupal_version, dto.php_version ?? null, manager);
+      const counts = await this.siteModulesRepository.applyReport(
+        { siteId, drupalVersion: dto.drupal_version, phpVersion: dto.php_version ?? null, modules },
+        manager,
+      );
       await this.moduleStatusService.refreshSites([siteId], manager);
       const statuses = await this.siteModulesRepository.countByStatus(siteId, manager);
       const summary = { modules: modules.length, added: counts.added, version_changed: counts.versionChanged, removed: counts.removed };
@@ -49,7 +48,7 @@ export class SiteModulesService {
         },
         manager,
       );
-      return { site_id: siteId, received_at: receivedAt.toISOString(), ...summary, statuses };
+      return { site_id: siteId, received_at: counts.receivedAt.toISOString(), ...summary, statuses };
     });
   }
 
