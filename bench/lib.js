@@ -415,6 +415,8 @@ function autocannonRequest(request) {
   if (request.method && request.method !== 'GET') options.method = request.method;
   if (request.headers && Object.keys(request.headers).length > 0) options.headers = request.headers;
   if (request.body !== undefined) options.body = request.body;
+  // A sequence each connection cycles through (e.g. two alternating reports, or several sites' paths).
+  if (Array.isArray(request.requests) && request.requests.length > 0) options.requests = request.requests;
   return options;
 }
 
