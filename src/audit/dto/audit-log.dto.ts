@@ -3,6 +3,19 @@ import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../common/pagination/pagination.js';
 
+/** Every resource_type an audit row can carry; the filter refuses anything else. */
+export const AUDITED_RESOURCE_TYPES = [
+  'organization',
+  'user',
+  'api_key',
+  'auth',
+  'site',
+  'patch_run',
+  'release_history',
+  'container',
+  'idrac',
+] as const;
+
 export class AuditActorDto {
   @ApiProperty({ enum: ['user', 'api_key', 'bootstrap', 'anonymous', 'system'] })
   type!: string;
@@ -60,8 +73,8 @@ export class AuditLogQueryDto extends PaginationQueryDto {
   @Matches(/^[a-z_]+\.[a-z_]+$/, { message: 'action must look like resource.verb (user.create)' })
   action?: string;
 
-  @ApiPropertyOptional({ example: 'user' })
+  @ApiPropertyOptional({ enum: AUDITED_RESOURCE_TYPES, example: 'user' })
   @IsOptional()
-  @IsIn(['organization', 'user', 'api_key', 'auth', 'site', 'container', 'idrac'])
+  @IsIn(AUDITED_RESOURCE_TYPES)
   resource_type?: string;
 }
