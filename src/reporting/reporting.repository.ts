@@ -58,7 +58,7 @@ export interface PatchRunStatsRow {
 /** Ranks the statuses that need action, worst first; NEEDS_UPDATE_STATUSES lists them in the same order. */
 const STATUS_RANK = `CASE sm.update_status WHEN 'security_update' THEN 1 WHEN 'revoked' THEN 2
   WHEN 'unsupported' THEN 3 ELSE 4 END`;
-/** The predicate of the partial indexes site_modules_needing_update_idx and _status_idx, so the planner uses them. */
+/** The predicate of the partial indexes site_modules_needing_update_idx, so the planner uses it. */
 const NEEDS_UPDATE = `sm.removed_at IS NULL
   AND sm.update_status IN ('security_update', 'update_available', 'unsupported', 'revoked')`;
 
@@ -74,7 +74,7 @@ export class ReportingRepository {
 
   /**
    * One statement: the site modules needing an update in scope counted per module (an index-only scan of
-   * site_modules_needing_update_status_idx), ranked (security first, then by sites affected, then by worst
+   * site_modules_needing_update_idx), ranked (security first, then by sites affected, then by worst
    * status) and paged over modules; then each page module's sites, aggregated into JSON by PostgreSQL (far
    * cheaper for node-postgres to read than thousands of flat rows).
    */
