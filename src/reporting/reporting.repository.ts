@@ -58,7 +58,7 @@ export interface PatchRunStatsRow {
 /** Ranks the statuses that need action, worst first; NEEDS_UPDATE_STATUSES lists them in the same order. */
 const STATUS_RANK = `CASE sm.update_status WHEN 'security_update' THEN 1 WHEN 'revoked' THEN 2
   WHEN 'unsupported' THEN 3 ELSE 4 END`;
-/** The predicate of the partial indexes site_modules_needing_update_idx, so the planner uses it. */
+/** The predicate of the partial index site_modules_needing_update_idx, so the planner uses it. */
 const NEEDS_UPDATE = `sm.removed_at IS NULL
   AND sm.update_status IN ('security_update', 'update_available', 'unsupported', 'revoked')`;
 
