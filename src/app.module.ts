@@ -16,7 +16,10 @@ import { BOOTSTRAP_ADMIN_ON_START } from './auth/first-admin.service.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
+import { ReportingModule } from './reporting/reporting.module.js';
 import { SiteModulesModule } from './sites/modules/site-modules.module.js';
+import { PatchRunsModule } from './sites/patch-runs/patch-runs.module.js';
+import { ReleaseHistoryModule } from './sites/release-history/release-history.module.js';
 import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -40,7 +43,10 @@ const FEATURE_MODULES: Type<unknown>[] = [
   OrganizationsModule,
   UsersModule,
   SitesModule,
+  PatchRunsModule,
+  ReportingModule,
   SiteModulesModule,
+  ReleaseHistoryModule,
   HealthModule,
   MetricsModule,
 ];

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { writeErrorEnvelope } from './common/errors/all-exceptions.filter.js';
 import { observeRequests } from './common/http/request-observer.middleware.js';
-import { requireJsonBodies } from './common/http/json-content-type.middleware.js';
+import { requireJsonBodies, XML_BODY_MEDIA_TYPES } from './common/http/json-content-type.middleware.js';
 import { RequestValidationPipe } from './common/http/validation.pipe.js';
 import { createLogger } from './common/logging/logger.js';
 import { PinoNestLogger } from './common/logging/nest-logger.js';
@@ -17,6 +17,7 @@ import { ConfigValidationError } from './config/config.loader.js';
 import type { AppConfig } from './config/config.schema.js';
 import { openDatabaseTarget, type OpenedDatabaseTarget } from './database/database-target.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { MAX_RELEASE_HISTORY_BYTES } from './sites/release-history/release-history.parser.js';
 import { buildOpenApiDocument, mountOpenApiDocs } from './openapi.js';
 
 export const API_PREFIX = 'api/v1';
@@ -115,6 +116,8 @@ function configureApp(app: NestExpressApplication, config: AppConfig, logger: Lo
   }
   app.use(requireJsonBodies);
   app.useBodyParser('json', { limit: config.server.body_limit_bytes });
+  // Only the release-history route gets past requireJsonBodies with an XML body.
+  app.useBodyParser('text', { type: XML_BODY_MEDIA_TYPES, limit: MAX_RELEASE_HISTORY_BYTES });
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'api/health', method: RequestMethod.GET },

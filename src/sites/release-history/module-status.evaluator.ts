@@ -8,6 +8,7 @@ import {
   isStable,
   parseDrupalBranch,
   parseDrupalVersion,
+  versionFamily,
   type DrupalBranch,
   type DrupalVersion,
 } from '../drupal-version.js';
@@ -52,16 +53,17 @@ interface PlacedRelease {
  *
  * 1. unknown: the installed version is not a Drupal version.
  * 2. revoked: the project is revoked or unpublished.
- * 3. unknown (or unsupported when the project is): the version is not in the history and no release of
- *    the history compares with it (another core generation).
+ * 3. unknown (unsupported when the project is): the version is not in the history and cannot be placed
+ *    (another core generation, or newer than every release and in no branch the history knows).
  * 4. security_update: a newer published non-dev release in the installed branch (or, when that branch is
  *    unsupported, in the supported branch to move to) is a security release; or the installed release is
- *    marked Insecure, or the project is insecure, and a newer release exists.
+ *    marked Insecure, or the project is insecure, and a newer usable release exists.
  * 5. revoked: the installed release is unpublished or revoked.
- * 6. unsupported: the project is unsupported or insecure, the installed branch is not supported, or the
- *    installed release is marked Insecure or Unsupported (with nothing newer to move to).
- * 7. update_available: a newer recommended release exists (published, not dev, not Insecure; stable, or a
- *    pre-release only for a site already running a pre-release or dev snapshot).
+ * 6. unsupported: the project is unsupported or insecure, the installed release is marked Insecure (with
+ *    nothing newer) or Unsupported, or the installed branch is not supported.
+ * 7. update_available: a newer recommended release exists in the target major's supported branches
+ *    (published, not dev, not Insecure; stable, or a pre-release only for a site already on a pre-release
+ *    or dev snapshot and only when no newer stable exists).
  * 8. current.
  */
 export function evaluateModuleStatus(history: ProjectHistory, installedVersion: string): ModuleStatusVerdict {
@@ -76,99 +78,101 @@ export function evaluateModuleStatus(history: ProjectHistory, installedVersion: 
     const version = parseDrupalVersion(release.version);
     return version && areComparable(version, installed) ? [{ release, version }] : [];
   });
-  if (!installedRelease && placed.length === 0) {
-    return history.projectStatus === 'unsupported'
-      ? verdict('unsupported', null, `The ${history.name} project is no longer supported`)
-      : verdict('unknown', null, `${installedVersion} cannot be placed in the ${history.name} release history`);
-  }
-
   const supported = history.supportedBranches.flatMap((raw) => {
     const branch = parseDrupalBranch(raw);
-    return branch && branchFamily(branch) === branchFamilyOf(installed) ? [branch] : [];
+    return branch && branchFamily(branch) === versionFamily(installed) ? [branch] : [];
   });
   const supportedBranch = supported.find((branch) => isInBranch(installedVersion, branch.raw)) ?? null;
   const installedBranch = supportedBranch?.raw ?? installed.branch;
-  const moveTo = supportedBranch ? null : branchToMoveTo(history.name, installed, supported);
-
   const newer = (candidate: PlacedRelease) => compareDrupalVersions(candidate.version, installed) > 0;
   const inAny = (candidate: PlacedRelease, branches: readonly string[]) =>
     branches.some((branch) => isInBranch(candidate.release.version, branch));
-  const isUsable = (candidate: PlacedRelease) =>
-    candidate.release.status === 'published' &&
-    !candidate.version.isDev &&
-    !candidate.release.releaseTypes.includes(ReleaseType.Insecure);
 
-  // Where a fix counts: the installed branch, and the branch to move to when the installed one is unsupported.
+  const placeable =
+    installedRelease !== null ||
+    supportedBranch !== null ||
+    placed.some((candidate) => newer(candidate) || inAny(candidate, [installed.branch]));
+  if (!placeable) {
+    return history.projectStatus === 'unsupported'
+      ? verdict('unsupported', null, `The ${history.name} project is unsupported`)
+      : verdict('unknown', null, `${installedVersion} cannot be placed in the ${history.name} release history`);
+  }
+
+  const moveTo = supportedBranch ? null : branchToMoveTo(history.name, installed, supported);
+  // A fix counts in the installed branch, and in the branch to move to when the installed one is unsupported.
   const securityBranches = moveTo ? [installedBranch, moveTo.raw] : [installedBranch];
-  const securityReleases = placed.filter(
-    (candidate) =>
-      newer(candidate) &&
-      inAny(candidate, securityBranches) &&
-      candidate.release.status === 'published' &&
-      !candidate.version.isDev &&
-      candidate.release.releaseTypes.includes(ReleaseType.Security),
+  const newestFix = newest(
+    placed.filter(
+      (candidate) =>
+        newer(candidate) &&
+        inAny(candidate, securityBranches) &&
+        candidate.release.status === 'published' &&
+        !candidate.version.isDev &&
+        candidate.release.releaseTypes.includes(ReleaseType.Security),
+    ),
   );
 
-  // Where the recommended release is looked for: every supported branch of the target major (Drupal's rule).
-  const target = supportedBranch ?? moveTo;
-  const recommendationBranches = target
-    ? supported.filter((branch) => branch.major === target.major && compareDrupalBranches(branch, target) >= 0).map((b) => b.raw)
-    : [installedBranch];
   const acceptsPreRelease = !isStable(installed);
   const candidates = placed.filter(
     (candidate) =>
-      newer(candidate) && isUsable(candidate) && (acceptsPreRelease || candidate.version.preRelease === null),
+      newer(candidate) &&
+      candidate.release.status === 'published' &&
+      !candidate.version.isDev &&
+      !candidate.release.releaseTypes.includes(ReleaseType.Insecure) &&
+      !candidate.release.releaseTypes.includes(ReleaseType.Unsupported) &&
+      (acceptsPreRelease || candidate.version.preRelease === null),
   );
-  const recommended =
-    preferStable(candidates.filter((candidate) => inAny(candidate, recommendationBranches))) ??
-    preferStable(candidates.filter((candidate) => inAny(candidate, securityBranches)));
-  const recommendedVersion = recommended?.release.version ?? null;
+  const bestIn = (branches: readonly string[]) => preferStable(candidates.filter((candidate) => inAny(candidate, branches)));
+  // Security advisories name the fix per branch: stay in the installed branch, or go to the one to move to.
+  const fixTarget = bestIn([moveTo?.raw ?? installedBranch]);
+  // An ordinary update may also cross into a later supported branch of the same major (Drupal's own rule).
+  const target = supportedBranch ?? moveTo;
+  const majorTarget = target
+    ? bestIn(supported.filter((branch) => branch.major === target.major && compareDrupalBranches(branch, target) >= 0).map((b) => b.raw))
+    : bestIn([majorPrefix(installed)]);
+  const move = (fixTarget ?? majorTarget)?.release.version ?? null;
 
   const installedInsecure = installedRelease?.releaseTypes.includes(ReleaseType.Insecure) ?? false;
-  const installedUnsupported = installedRelease?.releaseTypes.includes(ReleaseType.Unsupported) ?? false;
-
-  const newestFix = newest(securityReleases);
   if (newestFix) {
     return verdict(
       'security_update',
-      recommendedVersion ?? newestFix.release.version,
+      move ?? newestFix.release.version,
       `${newestFix.release.version} is a security release newer than ${installedVersion}`,
     );
   }
-  if (recommendedVersion && (installedInsecure || history.projectStatus === 'insecure')) {
-    const why = installedInsecure ? `${installedVersion} is marked insecure` : `the ${history.name} project is marked insecure`;
-    return verdict('security_update', recommendedVersion, `${capitalize(why)}; update to ${recommendedVersion}`);
+  if (move && (installedInsecure || history.projectStatus === 'insecure')) {
+    const why = installedInsecure ? `${installedVersion} is marked insecure` : `The ${history.name} project is marked insecure`;
+    return verdict('security_update', move, `${why}; update to ${move}`);
   }
   if (installedRelease && installedRelease.status !== 'published') {
-    return verdict('revoked', recommendedVersion, `${installedVersion} was ${installedRelease.status} on drupal.org`);
+    return verdict('revoked', move, `${installedVersion} was ${installedRelease.status} on drupal.org`);
   }
   if (history.projectStatus === 'unsupported' || history.projectStatus === 'insecure') {
     const suffix = history.projectStatus === 'insecure' ? ' and has no secure release to move to' : '';
-    return verdict('unsupported', recommendedVersion, `The ${history.name} project is ${history.projectStatus}${suffix}`);
+    return verdict('unsupported', move, `The ${history.name} project is ${history.projectStatus}${suffix}`);
   }
   if (installedInsecure) {
-    return verdict('unsupported', recommendedVersion, `${installedVersion} is marked insecure and no newer release exists`);
+    return verdict('unsupported', null, `${installedVersion} is marked insecure and no newer release exists`);
+  }
+  if (installedRelease?.releaseTypes.includes(ReleaseType.Unsupported)) {
+    return verdict('unsupported', move, `${installedVersion} is marked unsupported`);
   }
   if (!supportedBranch) {
-    const branchText = `${installed.branch}x is not a supported branch`;
+    const branch = `The ${installed.branch}x branch is not supported`;
     return verdict(
       'unsupported',
-      recommendedVersion,
-      moveTo && recommendedVersion ? `${branchText}; move to ${recommendedVersion}` : `${branchText} and there is no supported branch to move to`,
+      move,
+      moveTo && move ? `${branch}; move to ${move}` : `${branch} and there is no supported branch to move to`,
     );
   }
-  if (installedUnsupported) {
-    return verdict('unsupported', recommendedVersion, `${installedVersion} is marked unsupported`);
-  }
-  if (recommendedVersion) {
-    return verdict('update_available', recommendedVersion, `${recommendedVersion} is available`);
-  }
+  const update = majorTarget?.release.version ?? null;
+  if (update) return verdict('update_available', update, `${update} is available`);
   return verdict(
     'current',
     installedVersion,
     installed.isDev
-      ? `${installedVersion} is a dev snapshot of a supported branch with no newer release`
-      : `${installedVersion} is the newest release of its branch`,
+      ? `${installedVersion} is a dev snapshot of a supported branch; no newer release`
+      : `${installedVersion} is the newest release of its supported branch`,
   );
 }
 
@@ -181,8 +185,9 @@ function branchToMoveTo(project: string, installed: DrupalVersion, supported: re
   return above[0] ?? null;
 }
 
-function branchFamilyOf(version: DrupalVersion): string {
-  return version.coreCompatibility !== null && version.coreCompatibility < 8 ? `${version.coreCompatibility}.x` : 'modern';
+/** `8.x-1.` for legacy contrib, `2.` otherwise: every version of the installed major. */
+function majorPrefix(version: DrupalVersion): string {
+  return version.coreCompatibility === null ? `${version.major}.` : `${version.coreCompatibility}.x-${version.major}.`;
 }
 
 function newest(candidates: readonly PlacedRelease[]): PlacedRelease | null {
@@ -206,6 +211,3 @@ function clip(value: string): string {
   return value.length > 64 ? `${value.slice(0, 64)}…` : value;
 }
 
-function capitalize(value: string): string {
-  return value.charAt(0).toUpperCase() + value.slice(1);
-}

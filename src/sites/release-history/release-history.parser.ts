@@ -10,7 +10,6 @@ import {
 
 /** Drupal core's current release history is about 1 MiB; anything five times that is not one. */
 export const MAX_RELEASE_HISTORY_BYTES = 5 * 1024 * 1024;
-export const XML_MEDIA_TYPES = ['application/xml', 'text/xml'] as const;
 const MAX_PROJECTS = 500;
 const MAX_RELEASES = 20_000;
 const MAX_TERM_LENGTH = 64;
@@ -60,8 +59,8 @@ const xmlParser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
-  // Only the predefined entities remain possible once declarations are refused.
-  processEntities: true,
+  // Nothing is expanded by the library; text() decodes XML's five entities and character references.
+  processEntities: false,
   htmlEntities: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
@@ -80,6 +79,17 @@ const invalidXml = (message: string): AppError =>
  * documents with 413; malformed XML and wrong structure with 400 and details.
  */
 export function parseReleaseHistoryXml(xml: unknown): ReleaseHistory[] {
+  return parseReleaseHistoryDocument(xml).histories;
+}
+
+export interface ReleaseHistoryDocument {
+  /** True for `<projects>`: several histories in one document. */
+  readonly wrapped: boolean;
+  readonly histories: ReleaseHistory[];
+}
+
+/** {@link parseReleaseHistoryXml}, telling also whether the document was a `<projects>` wrapper. */
+export function parseReleaseHistoryDocument(xml: unknown): ReleaseHistoryDocument {
   if (typeof xml !== 'string' || xml.trim().length === 0) {
     throw new AppError(HttpStatus.BAD_REQUEST, 'RELEASE_HISTORY.EMPTY', 'The request body must be a release-history XML document', [
       { field: 'body', messages: ['an XML document is required'] },
@@ -108,7 +118,7 @@ export function parseReleaseHistoryXml(xml: unknown): ReleaseHistory[] {
     throw invalidXml(`line ${validation.err.line}, column ${validation.err.col}: ${validation.err.msg}`);
   }
   const document = xmlParser.parse(xml) as Record<string, unknown>;
-  return readDocument(document);
+  return { wrapped: Object.hasOwn(document, 'projects'), histories: readDocument(document) };
 }
 
 /** Release histories are shallow; deep nesting only serves to exhaust the parser's stack. */
@@ -243,10 +253,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const PREDEFINED_ENTITIES: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** One pass, so `&amp;lt;` stays `&lt;`. */
+function decodeReferences(value: string): string {
+  return value.replace(/&(lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/g, (reference, name: string) => {
+    if (!name.startsWith('#')) return PREDEFINED_ENTITIES[name] ?? reference;
+    const codePoint = name.startsWith('#x') ? parseInt(name.slice(2), 16) : Number(name.slice(1));
+    return codePoint > 0 && codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : '\uFFFD';
+  });
+}
+
 /** A leaf element's text; null when absent, empty, repeated or not a leaf. */
 function text(value: unknown): string | null {
   if (typeof value !== 'string') return null;
-  return value.length > 0 ? value : null;
+  return value.length > 0 ? decodeReferences(value) : null;
 }
 
 function isOneOf<T extends string>(values: readonly T[], value: string): value is T {
