@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isDatabaseUnavailable } from './database-errors.js';
+import { isDatabaseUnavailable, uniqueViolationConflict } from './database-errors.js';
 
 function errorWithCode(code: string, message = 'driver error'): Error & { code: string } {
   return Object.assign(new Error(message), { code });
@@ -91,5 +91,19 @@ describe('isDatabaseUnavailable', () => {
     ['a boolean', true],
   ])('is false for %s', (_label, value) => {
     expect(isDatabaseUnavailable(value)).toBe(false);
+  });
+});
+
+describe('uniqueViolationConflict', () => {
+  it('names the conflict of a known live-uniqueness index, also when TypeORM wraps the driver error', () => {
+    const driverError = Object.assign(new Error('duplicate key'), { code: '23505', constraint: 'sites_live_url_key' });
+    expect(uniqueViolationConflict(driverError)).toMatchObject({ code: 'SITE.URL_TAKEN', field: 'url' });
+    expect(uniqueViolationConflict({ message: 'query failed', driverError })).toMatchObject({ code: 'SITE.URL_TAKEN' });
+  });
+
+  it('leaves unknown constraints and other errors alone', () => {
+    expect(uniqueViolationConflict(Object.assign(new Error('x'), { code: '23505', constraint: 'something_else' }))).toBeNull();
+    expect(uniqueViolationConflict(Object.assign(new Error('x'), { code: '23503', constraint: 'sites_live_url_key' }))).toBeNull();
+    expect(uniqueViolationConflict(null)).toBeNull();
   });
 });

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { AuditService } from '../../audit/audit.service.js';
 import { RateLimitExceededError } from '../rate-limit/rate-limit.service.js';
-import { isDatabaseUnavailable } from '../../database/database-errors.js';
+import { isDatabaseUnavailable, uniqueViolationConflict } from '../../database/database-errors.js';
 import { requestContext } from '../http/request-context.js';
 import { AppError, type ErrorDetail } from './app-error.js';
 import { defaultErrorCode } from './error-codes.js';
@@ -69,6 +69,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const lowLevel = this.fromLowLevelError(exception);
     if (lowLevel) return lowLevel;
+    const conflict = uniqueViolationConflict(exception);
+    if (conflict) {
+      return {
+        status: HttpStatus.CONFLICT,
+        code: conflict.code,
+        message: conflict.message,
+        details: [{ field: conflict.field, messages: [conflict.message] }],
+      };
+    }
     if (isDatabaseUnavailable(exception)) {
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
