@@ -3,11 +3,10 @@ import { ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Auth, Authenticated } from '../auth/auth.decorators.js';
 import { Permission, type Principal } from '../auth/principal.js';
-import { requestContext } from '../common/http/request-context.js';
+import { wrapInEnvelope } from '../common/http/envelope.interceptor.js';
 import { RawResponse } from '../common/http/raw-response.decorator.js';
 import { Endpoint } from '../common/openapi/endpoint.decorator.js';
 import { ItemLinksDto, ItemMetaDto, PageLinksDto, PageMetaDto } from '../common/openapi/error-envelope.dto.js';
-import { Page } from '../common/pagination/pagination.js';
 import { chooseReportFormat, sendCsv } from './csv.js';
 import { ModuleUpdateDto } from './dto/module-updates-report.dto.js';
 import { PatchRunReportDto } from './dto/patch-run-report.dto.js';
@@ -44,7 +43,7 @@ export class ReportingController {
     if (chooseReportFormat(query.format, request) === 'csv') {
       sendCsv(response, await this.reportingService.moduleUpdatesCsv(principal, query));
     } else {
-      sendEnvelope(request, response, await this.reportingService.moduleUpdates(principal, query));
+      response.status(200).json(wrapInEnvelope(await this.reportingService.moduleUpdates(principal, query), request));
     }
   }
 
@@ -72,19 +71,9 @@ export class ReportingController {
     if (chooseReportFormat(query.format, request) === 'csv') {
       sendCsv(response, await this.reportingService.patchRunsCsv(principal, query));
     } else {
-      sendEnvelope(request, response, await this.reportingService.patchRuns(principal, query));
+      response.status(200).json(wrapInEnvelope(await this.reportingService.patchRuns(principal, query), request));
     }
   }
-}
-
-/** The success envelope of DESIGN.md §3, as EnvelopeInterceptor writes it. */
-function sendEnvelope(request: Request, response: Response, body: unknown): void {
-  const requestId = requestContext.current()?.requestId;
-  const envelope =
-    body instanceof Page
-      ? { data: body.items, meta: { ...body.meta, request_id: requestId }, links: body.links(request.originalUrl) }
-      : { data: body, meta: { request_id: requestId }, links: { self: request.originalUrl } };
-  response.status(200).json(envelope);
 }
 
 /** Documents both media types of a report's 200; placed above @Endpoint so it is applied last and its content wins. */

@@ -21,11 +21,12 @@ export class EnvelopeInterceptor implements NestInterceptor {
     const raw = this.reflector.getAllAndOverride<boolean>(RAW_RESPONSE, [context.getHandler(), context.getClass()]);
     if (raw || context.getType() !== 'http') return next.handle();
     const request = context.switchToHttp().getRequest<Request>();
-    return next.handle().pipe(map((body: unknown) => wrap(body, request)));
+    return next.handle().pipe(map((body: unknown) => wrapInEnvelope(body, request)));
   }
 }
 
-function wrap(body: unknown, request: Request): SuccessEnvelope<unknown> {
+/** The success envelope of DESIGN.md §3; routes that write their own responses (@RawResponse) use it too. */
+export function wrapInEnvelope(body: unknown, request: Request): SuccessEnvelope<unknown> {
   const requestId = requestContext.current()?.requestId;
   if (body instanceof Page) {
     return {
