@@ -67,7 +67,7 @@ export class SitesRepository {
     }
     if (search.text) {
       parameters.push(`%${search.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      conditions.push(`(lower(name) LIKE $${parameters.length} OR url LIKE $${parameters.length})`);
+      conditions.push(`(lower(name) LIKE $${parameters.length} OR lower(url) LIKE $${parameters.length})`);
     }
     const where = conditions.join(' AND ');
     parameters.push(search.offset, search.limit);

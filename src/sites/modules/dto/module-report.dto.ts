@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { DRUPAL_VERSION_PATTERN, MACHINE_NAME_PATTERN, MAX_DRUPAL_VERSION_LENGTH } from '../../drupal-version.js';
+import { IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { MACHINE_NAME_PATTERN } from '../../drupal-version.js';
+import { IsDrupalVersion } from '../../is-drupal-version.decorator.js';
 
 export const MODULE_TYPES = ['module', 'theme', 'profile', 'core'] as const;
 export type ModuleType = (typeof MODULE_TYPES)[number];
@@ -9,7 +10,6 @@ export const MODULE_STATES = ['enabled', 'disabled'] as const;
 export type ModuleState = (typeof MODULE_STATES)[number];
 export const MAX_MODULES_PER_REPORT = 5000;
 
-const VERSION_MESSAGE = 'must be a Drupal version such as 8.x-1.2, 1.2.3, 10.2.0-rc1 or 1.x-dev';
 const NAME_MESSAGE = 'must be a machine name: lower-case letters, digits and underscores, starting with a letter';
 const PHP_VERSION = /^\d{1,2}\.\d{1,2}(?:\.\d{1,3})?(?:[-+~][A-Za-z0-9.+~-]{1,40})?$/;
 
@@ -27,8 +27,7 @@ export class ReportedModuleDto {
 
   @ApiProperty({ example: '8.x-1.13' })
   @IsString()
-  @MaxLength(MAX_DRUPAL_VERSION_LENGTH)
-  @Matches(DRUPAL_VERSION_PATTERN, { message: `version ${VERSION_MESSAGE}` })
+  @IsDrupalVersion()
   version!: string;
 
   @ApiPropertyOptional({ enum: MODULE_TYPES, default: 'module' })
@@ -44,8 +43,7 @@ export class ReportedModuleDto {
   @ApiPropertyOptional({ example: '8.x-1.14', description: "What the site's own update check reports as latest" })
   @IsOptional()
   @IsString()
-  @MaxLength(MAX_DRUPAL_VERSION_LENGTH)
-  @Matches(DRUPAL_VERSION_PATTERN, { message: `latest_version ${VERSION_MESSAGE}` })
+  @IsDrupalVersion()
   latest_version?: string;
 
   @ApiPropertyOptional({ description: 'Site-reported; used only where OpsDeck knows no release history' })
@@ -62,8 +60,7 @@ export class ReportedModuleDto {
 export class ModuleReportDto {
   @ApiProperty({ example: '10.2.3', description: 'Drupal core version' })
   @IsString()
-  @MaxLength(MAX_DRUPAL_VERSION_LENGTH)
-  @Matches(DRUPAL_VERSION_PATTERN, { message: `drupal_version ${VERSION_MESSAGE}` })
+  @IsDrupalVersion()
   drupal_version!: string;
 
   @ApiPropertyOptional({ example: '8.3.4' })
@@ -75,6 +72,8 @@ export class ModuleReportDto {
 
   @ApiProperty({ type: [ReportedModuleDto], maxItems: MAX_MODULES_PER_REPORT, description: 'Every installed extension' })
   @IsArray()
+  // ValidateNested alone lets a nested array through as if it were one entry.
+  @IsObject({ each: true, message: 'each entry of modules must be an object' })
   @ValidateNested({ each: true })
   @Type(() => ReportedModuleDto)
   modules!: ReportedModuleDto[];

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsObject,
   IsIn,
   IsISO8601,
   IsOptional,
@@ -12,7 +13,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PaginationQueryDto } from '../../../common/pagination/pagination.js';
-import { DRUPAL_VERSION_PATTERN, MACHINE_NAME_PATTERN, MAX_DRUPAL_VERSION_LENGTH } from '../../drupal-version.js';
+import { MACHINE_NAME_PATTERN } from '../../drupal-version.js';
+import { IsDrupalVersion } from '../../is-drupal-version.decorator.js';
 
 export const PATCH_RUN_STATUSES = ['succeeded', 'failed', 'partial'] as const;
 export type PatchRunStatus = (typeof PATCH_RUN_STATUSES)[number];
@@ -25,7 +27,6 @@ export const DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{
 export const DATE_OR_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2}))?$/;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
-const VERSION_MESSAGE = 'must be a Drupal version such as 8.x-1.2, 1.2.3, 10.2.0-rc1 or 1.x-dev';
 const INSTANT_MESSAGE = 'must be an ISO 8601 date-time with a zone, such as 2026-03-01T10:15:00Z';
 const BOUND_MESSAGE = 'must be an ISO 8601 date (2026-03-01) or date-time with a zone (2026-03-01T10:15:00Z)';
 
@@ -51,14 +52,12 @@ export class PatchRunUpdateInputDto {
 
   @ApiProperty({ example: '8.x-1.13' })
   @IsString()
-  @MaxLength(MAX_DRUPAL_VERSION_LENGTH)
-  @Matches(DRUPAL_VERSION_PATTERN, { message: `from_version ${VERSION_MESSAGE}` })
+  @IsDrupalVersion()
   from_version!: string;
 
   @ApiProperty({ example: '8.x-1.14' })
   @IsString()
-  @MaxLength(MAX_DRUPAL_VERSION_LENGTH)
-  @Matches(DRUPAL_VERSION_PATTERN, { message: `to_version ${VERSION_MESSAGE}` })
+  @IsDrupalVersion()
   to_version!: string;
 }
 
@@ -86,6 +85,8 @@ export class CreatePatchRunDto {
   })
   @IsArray()
   @ArrayMaxSize(MAX_UPDATES_PER_RUN)
+  // ValidateNested alone lets a nested array through as if it were one entry.
+  @IsObject({ each: true, message: 'each entry of updates must be an object' })
   @ValidateNested({ each: true })
   @Type(() => PatchRunUpdateInputDto)
   updates!: PatchRunUpdateInputDto[];
