@@ -76,6 +76,14 @@ const MATRIX: Readonly<Record<string, Row>> = {
   'POST /api/v1/sites/{site_id}/modules':                [200,  403,  200,  403,  404,  403,  404,  403,  200,  401],
   'GET /api/v1/sites/{site_id}/modules':                 [200,  200,  200,  200,  404,  404,  404,  404,  200,  401],
   'GET /api/v1/modules/{module_id}/versions':            [200,  200,  200,  200,  404,  404,  404,  404,  200,  401],
+  'POST /api/v1/sites/{site_id}/patch-run':              [201,  403,  201,  403,  404,  403,  404,  403,  201,  401],
+  'GET /api/v1/sites/{site_id}/patch-run':               [200,  200,  200,  200,  404,  404,  404,  404,  200,  401],
+  // Release histories are public drupal.org data shared by every organization: operators import, everyone reads.
+  'POST /api/v1/release-history':                        [200,  403,  200,  403,  200,  403,  200,  403,  200,  401],
+  'GET /api/v1/projects/{name}/releases':                [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  // Reports cover the sites in reach: organization B's callers get a report without A's sites.
+  'GET /api/v1/reports/module-updates':                  [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'GET /api/v1/reports/patch-run':                       [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
 };
 
 /** Routes that need no credentials at all; they are not resource routes and have their own tests. */
@@ -103,7 +111,8 @@ interface Caller {
 interface Case {
   readonly method: Method;
   readonly path: string;
-  readonly body?: Record<string, unknown>;
+  /** JSON, or a string sent with the Content-Type given in headers. */
+  readonly body?: Record<string, unknown> | string;
   /** Replaces the caller's credentials (logout works on a fresh token of the same user). */
   readonly headers?: Record<string, string>;
   /** The same request for an id that does not exist: callers outside A must not tell the two apart. */
@@ -131,6 +140,8 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
   let siteA: string;
   /** A module that only siteA runs. */
   let moduleOfA: string;
+  /** A project whose release history is imported. */
+  const knownProject = `m_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -169,8 +180,19 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
     const report = await t.http
       .post(`/api/v1/sites/${siteA}/modules`)
       .set(bearer(adminToken))
-      .send({ drupal_version: '10.2.3', modules: [{ name: machineName(), version: '8.x-1.0' }] });
+      .send({ drupal_version: '10.2.3', modules: [{ name: machineName(), version: '8.x-1.0', security_update: true }] });
     expect(report.status).toBe(200);
+    const run = await t.http
+      .post(`/api/v1/sites/${siteA}/patch-run`)
+      .set(bearer(adminToken))
+      .send({ started_at: new Date(Date.now() - 120_000).toISOString(), finished_at: new Date(Date.now() - 60_000).toISOString(), status: 'failed', updates: [] });
+    expect(run.status).toBe(201);
+    await t.http
+      .post('/api/v1/release-history')
+      .set(bearer(adminToken))
+      .set('Content-Type', 'application/xml')
+      .send(releaseHistoryXml(knownProject))
+      .expect(200);
     moduleOfA = ((await t.http.get(`/api/v1/sites/${siteA}/modules`).set(bearer(adminToken)).expect(200)).body.data as Array<{
       module_id: string;
     }>)[0].module_id;
@@ -257,8 +279,23 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
 
   const modulesOf = async (siteId: string) => (await readOk(`/api/v1/sites/${siteId}/modules`, { per_page: 100 })).body.data as unknown;
 
+  const patchRunsOf = async (siteId: string) =>
+    (await readOk(`/api/v1/sites/${siteId}/patch-run`, { per_page: 100 })).body.data as unknown;
+
   /** Machine names are lower-case letters, digits and underscores. */
   const machineName = (): string => `m_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+
+  /** A one-release history in the updates.drupal.org format. */
+  const releaseHistoryXml = (project: string): string =>
+    `<?xml version="1.0" encoding="utf-8"?><project><title>${project}</title><short_name>${project}</short_name>` +
+    '<supported_branches>1.0.</supported_branches><project_status>published</project_status><releases><release>' +
+    `<name>${project} 1.0.1</name><version>1.0.1</version><status>published</status><date>1700000000</date>` +
+    '<terms><term><name>Release type</name><value>Bug fixes</value></term></terms></release></releases></project>';
+
+  const releasesOf = async (project: string) => {
+    const response = await asAdmin('get', `/api/v1/projects/${project}/releases`);
+    return { status: response.status, data: response.body.data as unknown };
+  };
   const isSuccess = (status: number): boolean => status >= 200 && status < 300;
 
   // -------------------------------------------------------------------------------------------- behaviours
@@ -650,6 +687,88 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
         expect(response.body.data).toEqual([
           expect.objectContaining({ module_id: moduleOfA, version: '8.x-1.0', sites: [expect.objectContaining({ site_id: siteA })] }),
         ]);
+      },
+    }),
+
+    'POST /api/v1/sites/{site_id}/patch-run': async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwaySite() : siteA;
+      const finished = new Date(Date.now() - 60_000);
+      return {
+        method: 'post',
+        path: `/api/v1/sites/${target}/patch-run`,
+        body: {
+          started_at: new Date(finished.getTime() - 600_000).toISOString(),
+          finished_at: finished.toISOString(),
+          status: 'succeeded',
+          updates: [{ module: machineName(), from_version: '1.0.0', to_version: '1.0.1' }],
+        },
+        unknownPath: `/api/v1/sites/${unknownId()}/patch-run`,
+        snapshot: async () => ({ site: await readSite(target), runs: await patchRunsOf(target) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ site_id: target, status: 'succeeded', modules_updated: 1 });
+          expect(await patchRunsOf(target)).toEqual([expect.objectContaining({ id: response.body.data.id })]);
+        },
+      };
+    },
+
+    'GET /api/v1/sites/{site_id}/patch-run': () => ({
+      method: 'get',
+      path: `/api/v1/sites/${siteA}/patch-run`,
+      unknownPath: `/api/v1/sites/${unknownId()}/patch-run`,
+      snapshot: async () => patchRunsOf(siteA),
+      verify: async (response) => {
+        expect(response.body.data).toEqual(await patchRunsOf(siteA));
+      },
+    }),
+
+    'GET /api/v1/reports/module-updates': (caller) => ({
+      method: 'get',
+      path: '/api/v1/reports/module-updates?per_page=100',
+      snapshot: async () => modulesOf(siteA),
+      verify: (response) => {
+        const siteIds = (response.body.data as Array<{ sites: Array<{ site_id: string }> }>).flatMap((module) =>
+          module.sites.map((site) => site.site_id),
+        );
+        if (caller.org === 'B') expect(siteIds).not.toContain(siteA);
+        else expect(siteIds).toContain(siteA);
+      },
+    }),
+
+    'GET /api/v1/reports/patch-run': (caller) => ({
+      method: 'get',
+      path: '/api/v1/reports/patch-run',
+      snapshot: async () => patchRunsOf(siteA),
+      verify: (response) => {
+        const siteIds = (response.body.data.sites as Array<{ site_id: string }>).map((site) => site.site_id);
+        if (caller.org === 'B') expect(siteIds).not.toContain(siteA);
+        else expect(siteIds).toContain(siteA);
+      },
+    }),
+
+    'POST /api/v1/release-history': (caller) => {
+      const project = machineName();
+      return {
+        method: 'post',
+        path: '/api/v1/release-history',
+        headers: { ...caller.headers, 'Content-Type': 'application/xml' },
+        body: releaseHistoryXml(project),
+        snapshot: async () => ({ releases: await releasesOf(project), modules: await modulesOf(siteA) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ project, releases: 1, project_status: 'published' });
+          expect(await releasesOf(project)).toEqual({ status: 200, data: [expect.objectContaining({ version: '1.0.1' })] });
+        },
+        stillIntact: async () => {
+          expect((await releasesOf(project)).status).toBe(404);
+        },
+      };
+    },
+
+    'GET /api/v1/projects/{name}/releases': () => ({
+      method: 'get',
+      path: `/api/v1/projects/${knownProject}/releases`,
+      snapshot: async () => releasesOf(knownProject),
+      verify: async (response) => {
+        expect(response.body.data).toEqual((await releasesOf(knownProject)).data);
       },
     }),
   };

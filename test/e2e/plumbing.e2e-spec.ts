@@ -101,9 +101,12 @@ describe('HTTP contract plumbing', () => {
         status: 415,
       },
       {
-        name: 'a 2 MB body',
-        send: () =>
-          t.http.post('/api/v1/probe').send({ email: 'a@example.com', age: 1, padding: 'x'.repeat(2 * 1024 * 1024) }),
+        name: 'a body one byte over the configured limit',
+        send: () => {
+          const envelope = JSON.stringify({ email: 'a@example.com', age: 1, padding: '' });
+          const padding = 'x'.repeat(t.opsdeck.config.server.body_limit_bytes - envelope.length + 1);
+          return t.http.post('/api/v1/probe').send({ email: 'a@example.com', age: 1, padding });
+        },
         status: 413,
         error: 'PAYLOAD_TOO_LARGE',
       },
