@@ -723,7 +723,8 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
 
     'GET /api/v1/reports/module-updates': (caller) => ({
       method: 'get',
-      path: '/api/v1/reports/module-updates?per_page=100',
+      // The database may be shared with other test files: the admin looks at A alone.
+      path: `/api/v1/reports/module-updates?per_page=100${caller.name === 'admin' ? `&organization_id=${orgA.id}` : ''}`,
       snapshot: async () => modulesOf(siteA),
       verify: (response) => {
         const siteIds = (response.body.data as Array<{ sites: Array<{ site_id: string }> }>).flatMap((module) =>
@@ -736,7 +737,7 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
 
     'GET /api/v1/reports/patch-run': (caller) => ({
       method: 'get',
-      path: '/api/v1/reports/patch-run',
+      path: `/api/v1/reports/patch-run${caller.name === 'admin' ? `?organization_id=${orgA.id}` : ''}`,
       snapshot: async () => patchRunsOf(siteA),
       verify: (response) => {
         const siteIds = (response.body.data.sites as Array<{ site_id: string }>).map((site) => site.site_id);
