@@ -77,43 +77,45 @@ export class SiteModulesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Adds unknown machine names to the catalog and records a project or type a report states explicitly.
-   * Names are inserted in order so concurrent reports from different sites take row locks in the same order.
-   */
-  async upsertCatalog(modules: readonly ReportedModule[], manager: EntityManager): Promise<void> {
-    const json = JSON.stringify(modules);
-    await manager.query(
-      `INSERT INTO modules (name, project, type)
-       SELECT r.name, COALESCE(r.project, r.name), COALESCE(r.type, 'module') FROM ${REPORTED} ORDER BY r.name
-       ON CONFLICT (name) DO NOTHING`,
-      [json],
-    );
-    // Rows to restate are locked in name order first: UPDATE ... FROM alone locks in no fixed order, and two
-    // sites restating the same modules at once would deadlock.
-    await manager.query(
-      `WITH restated AS (
-         SELECT m.id, r.project, r.type FROM ${REPORTED} JOIN modules m ON m.name = r.name
-          WHERE (r.project IS NOT NULL AND r.project <> m.project) OR (r.type IS NOT NULL AND r.type <> m.type)
-          ORDER BY m.name
-            FOR UPDATE OF m
-       )
-       UPDATE modules m SET project = COALESCE(restated.project, m.project), type = COALESCE(restated.type, m.type),
-              updated_at = now()
-         FROM restated WHERE m.id = restated.id`,
-      [json],
-    );
-  }
-
-  /**
-   * In one statement: the site's current modules become exactly the report (reported ones upserted, the rest
-   * marked removed), the version history is extended and the site records the report. A changed installed
-   * version forgets when an update was known for the old one.
+   * One statement per report: unknown machine names join the catalog (and a project or type a report states
+   * explicitly is recorded), the site's current modules become exactly the report (reported ones upserted,
+   * the rest marked removed), the version history is extended and the site records the report. A changed
+   * installed version forgets when an update was known for the old one.
+   *
+   * Locks are taken in one order so concurrent reports cannot deadlock: new catalog names in name order first,
+   * then (once those are in) catalog rows to restate, also in name order.
    */
   async applyReport(report: AppliedReport, manager: EntityManager): Promise<IngestCounts> {
     const rows = await manager.query<Array<{ received_at: Date; added: string; version_changed: string; removed: string }>>(
       `WITH r AS (SELECT * FROM ${REPORTED}),
        at AS MATERIALIZED (SELECT clock_timestamp() AS t),
-       reported AS (SELECT m.id AS module_id, r.* FROM r JOIN modules m ON m.name = r.name),
+       -- DO UPDATE (not DO NOTHING) so a name another report inserts meanwhile still comes back with its id; it
+       -- touches no key column, so its row lock does not block other reports' foreign-key checks.
+       inserted AS (
+         INSERT INTO modules (name, project, type)
+         SELECT r.name, COALESCE(r.project, r.name), COALESCE(r.type, 'module') FROM r
+          WHERE NOT EXISTS (SELECT 1 FROM modules m WHERE m.name = r.name)
+          ORDER BY r.name
+         ON CONFLICT (name) DO UPDATE SET project = modules.project
+         RETURNING id, name
+       ),
+       to_restate AS (
+         SELECT m.id, r.project, r.type FROM r JOIN modules m ON m.name = r.name
+          WHERE ((r.project IS NOT NULL AND r.project <> m.project) OR (r.type IS NOT NULL AND r.type <> m.type))
+            AND (SELECT count(*) FROM inserted) >= 0
+          ORDER BY m.name
+            FOR NO KEY UPDATE OF m
+       ),
+       restated AS (
+         UPDATE modules m SET project = COALESCE(to_restate.project, m.project), type = COALESCE(to_restate.type, m.type),
+                updated_at = now()
+           FROM to_restate WHERE m.id = to_restate.id
+         RETURNING m.id
+       ),
+       reported AS (
+         SELECT COALESCE(m.id, i.id) AS module_id, r.*
+           FROM r LEFT JOIN modules m ON m.name = r.name LEFT JOIN inserted i ON i.name = r.name
+       ),
        previous AS (
          SELECT module_id, installed_version, removed_at IS NULL AS live FROM site_modules WHERE site_id = $2
        ),
@@ -163,6 +165,7 @@ export class SiteModulesRepository {
                 WHERE p.live AND p.installed_version <> u.installed_version) AS version_changed,
               (SELECT count(*) FROM removed) AS removed,
               (SELECT count(*) FROM versions) AS versions,
+              (SELECT count(*) FROM restated) AS restated,
               (SELECT count(*) FROM site) AS sites`,
       [JSON.stringify(report.modules), report.siteId, report.drupalVersion, report.phpVersion],
     );

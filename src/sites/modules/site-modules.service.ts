@@ -31,7 +31,6 @@ export class SiteModulesService {
     const modules = toReportedModules(dto);
     return this.dataSource.transaction(async (manager) => {
       await this.siteAccess.lockVisible(principal, siteId, manager);
-      await this.siteModulesRepository.upsertCatalog(modules, manager);
       const counts = await this.siteModulesRepository.applyReport(
         { siteId, drupalVersion: dto.drupal_version, phpVersion: dto.php_version ?? null, modules },
         manager,
