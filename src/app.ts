@@ -90,6 +90,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 function configureApp(app: NestExpressApplication, config: AppConfig, logger: Logger): OpenAPIObject {
   app.set('trust proxy', config.server.trust_proxy);
   app.disable('x-powered-by');
+  // Express hashes every response body for a weak ETag; API clients here never send If-None-Match, so it was
+  // pure CPU (a SHA-1 of each JSON body).
+  app.set('etag', false);
   app.use(observeRequests(logger, app.get(MetricsService)));
   app.use(
     helmet({
