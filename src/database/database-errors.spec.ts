@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { isDatabaseUnavailable, uniqueViolationConflict } from './database-errors.js';
+import { uniquenessRuleOfIndex } from '../common/errors/uniqueness.js';
+import { isDatabaseUnavailable, violatedUniqueIndex } from './database-errors.js';
 
 function errorWithCode(code: string, message = 'driver error'): Error & { code: string } {
   return Object.assign(new Error(message), { code });
@@ -94,16 +95,23 @@ describe('isDatabaseUnavailable', () => {
   });
 });
 
-describe('uniqueViolationConflict', () => {
-  it('names the conflict of a known live-uniqueness index, also when TypeORM wraps the driver error', () => {
+describe('violatedUniqueIndex', () => {
+  it('names the index of a unique violation, also when TypeORM wraps the driver error', () => {
     const driverError = Object.assign(new Error('duplicate key'), { code: '23505', constraint: 'sites_live_url_key' });
-    expect(uniqueViolationConflict(driverError)).toMatchObject({ code: 'SITE.URL_TAKEN', field: 'url' });
-    expect(uniqueViolationConflict({ message: 'query failed', driverError })).toMatchObject({ code: 'SITE.URL_TAKEN' });
+    expect(violatedUniqueIndex(driverError)).toBe('sites_live_url_key');
+    expect(violatedUniqueIndex({ message: 'query failed', driverError })).toBe('sites_live_url_key');
   });
 
-  it('leaves unknown constraints and other errors alone', () => {
-    expect(uniqueViolationConflict(Object.assign(new Error('x'), { code: '23505', constraint: 'something_else' }))).toBeNull();
-    expect(uniqueViolationConflict(Object.assign(new Error('x'), { code: '23503', constraint: 'sites_live_url_key' }))).toBeNull();
-    expect(uniqueViolationConflict(null)).toBeNull();
+  it('is null for other errors', () => {
+    expect(violatedUniqueIndex(Object.assign(new Error('x'), { code: '23503', constraint: 'sites_live_url_key' }))).toBeNull();
+    expect(violatedUniqueIndex(null)).toBeNull();
+  });
+});
+
+describe('uniquenessRuleOfIndex', () => {
+  it('maps each live-uniqueness index to its 409 and leaves unknown indexes alone', () => {
+    expect(uniquenessRuleOfIndex('sites_live_url_key')).toMatchObject({ code: 'SITE.URL_TAKEN', field: 'url' });
+    expect(uniquenessRuleOfIndex('users_live_email_key')).toMatchObject({ code: 'USER.EMAIL_TAKEN', field: 'email' });
+    expect(uniquenessRuleOfIndex('something_else')).toBeNull();
   });
 });

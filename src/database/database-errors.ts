@@ -29,21 +29,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return driverError !== undefined && driverError !== error && isDatabaseUnavailable(driverError);
 }
 
-/** The 409 each live-uniqueness index stands for, so a request that loses a race gets the same answer as one that lost the pre-check. */
-const UNIQUE_CONSTRAINT_CONFLICTS: Readonly<Record<string, { code: string; field: string; message: string }>> = {
-  organizations_live_name_key: {
-    code: 'ORGANIZATION.NAME_TAKEN',
-    field: 'name',
-    message: 'An organization with this name already exists',
-  },
-  users_live_email_key: { code: 'USER.EMAIL_TAKEN', field: 'email', message: 'A user with this email already exists' },
-  sites_live_url_key: { code: 'SITE.URL_TAKEN', field: 'url', message: 'A site with this URL already exists' },
-};
-
-/** For a unique violation of a known index: the conflict it means; otherwise null. */
-export function uniqueViolationConflict(error: unknown): { code: string; field: string; message: string } | null {
+/** For a unique violation (23505): the index it broke, also when TypeORM wraps the driver error; otherwise null. */
+export function violatedUniqueIndex(error: unknown): string | null {
   if (typeof error !== 'object' || error === null) return null;
   const { code, constraint, driverError } = error as { code?: unknown; constraint?: unknown; driverError?: unknown };
-  if (code === '23505' && typeof constraint === 'string') return UNIQUE_CONSTRAINT_CONFLICTS[constraint] ?? null;
-  return driverError !== undefined && driverError !== error ? uniqueViolationConflict(driverError) : null;
+  if (code === '23505' && typeof constraint === 'string') return constraint;
+  return driverError !== undefined && driverError !== error ? violatedUniqueIndex(driverError) : null;
 }

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { seesAllOrganizations, type Principal } from '../auth/principal.js';
 import { Errors } from '../common/errors/errors.js';
+import { UNIQUENESS, uniquenessConflict } from '../common/errors/uniqueness.js';
 import { Page } from '../common/pagination/pagination.js';
 import {
   CreateOrganizationDto,
@@ -112,7 +113,7 @@ export class OrganizationsService {
 }
 
 function nameTaken() {
-  return Errors.conflict('ORGANIZATION.NAME_TAKEN', 'name', 'An organization with this name already exists');
+  return uniquenessConflict(UNIQUENESS.organizationName);
 }
 
 export function toOrganizationDto(organization: OrganizationEntity): OrganizationDto {

@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { seesAllOrganizations, type Principal } from '../auth/principal.js';
 import { Errors } from '../common/errors/errors.js';
+import { UNIQUENESS, uniquenessConflict } from '../common/errors/uniqueness.js';
 import { Page } from '../common/pagination/pagination.js';
 import { OrganizationsRepository } from '../organizations/organizations.repository.js';
 import { CreateSiteDto, SiteDto, SiteQueryDto, UpdateSiteDto } from './dto/site.dto.js';
@@ -132,7 +133,7 @@ function validUrl(input: string): string {
 }
 
 function urlTaken() {
-  return Errors.conflict('SITE.URL_TAKEN', 'url', 'A site with this URL already exists');
+  return uniquenessConflict(UNIQUENESS.siteUrl);
 }
 
 export function toSiteDto(site: SiteEntity): SiteDto {

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import { seesAllOrganizations, type Principal, type Role } from '../auth/principal.js';
 import { Errors } from '../common/errors/errors.js';
+import { UNIQUENESS, uniquenessConflict } from '../common/errors/uniqueness.js';
 import { Page } from '../common/pagination/pagination.js';
 import { OrganizationsRepository } from '../organizations/organizations.repository.js';
 import { CreateUserDto, UpdateUserDto, UserDto, UserQueryDto } from './dto/user.dto.js';
@@ -231,7 +232,7 @@ export class UsersService {
 }
 
 function emailTaken() {
-  return Errors.conflict('USER.EMAIL_TAKEN', 'email', 'A user with this email already exists');
+  return uniquenessConflict(UNIQUENESS.userEmail);
 }
 
 export function toUserDto({ user, organizationName }: UserWithOrganization): UserDto {

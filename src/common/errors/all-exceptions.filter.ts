@@ -3,9 +3,10 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { AuditService } from '../../audit/audit.service.js';
 import { RateLimitExceededError } from '../rate-limit/rate-limit.service.js';
-import { isDatabaseUnavailable, uniqueViolationConflict } from '../../database/database-errors.js';
+import { isDatabaseUnavailable, violatedUniqueIndex } from '../../database/database-errors.js';
 import { requestContext } from '../http/request-context.js';
 import { AppError, type ErrorDetail } from './app-error.js';
+import { uniquenessConflict, uniquenessRuleOfIndex } from './uniqueness.js';
 import { defaultErrorCode } from './error-codes.js';
 import type { ErrorEnvelope } from './error-envelope.js';
 
@@ -69,15 +70,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const lowLevel = this.fromLowLevelError(exception);
     if (lowLevel) return lowLevel;
-    const conflict = uniqueViolationConflict(exception);
-    if (conflict) {
-      return {
-        status: HttpStatus.CONFLICT,
-        code: conflict.code,
-        message: conflict.message,
-        details: [{ field: conflict.field, messages: [conflict.message] }],
-      };
-    }
+    const index = violatedUniqueIndex(exception);
+    const rule = index === null ? null : uniquenessRuleOfIndex(index);
+    if (rule) return this.resolve(uniquenessConflict(rule));
     if (isDatabaseUnavailable(exception)) {
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
