@@ -1,9 +1,9 @@
 import { expect } from '@jest/globals';
+import { expectErrorEnvelope, type AuditRow, type HttpResponse } from './http-assertions.js';
 import { bearer } from './identity.js';
 import type { TestApp } from './test-app.js';
 
-/** The error envelope every refusal carries (DESIGN.md §3). */
-export const ERROR_ENVELOPE_KEYS = ['details', 'error', 'message', 'path', 'request_id', 'status_code', 'timestamp'];
+export { ERROR_ENVELOPE_KEYS, type AuditRow } from './http-assertions.js';
 
 export interface ErrorDetail {
   readonly field: string;
@@ -16,16 +16,12 @@ export function expectError(
   status: number,
   error?: string,
 ): string[] {
-  // One comparison that prints the whole body when it fails.
+  // One comparison that prints the whole body when it fails; then the envelope's shape.
   expect({ status: response.status, error: response.body.error, body: response.body }).toMatchObject({
     status,
     ...(error === undefined ? {} : { error }),
   });
-  expect(Object.keys(response.body).sort()).toEqual(ERROR_ENVELOPE_KEYS);
-  expect(response.body.status_code).toBe(status);
-  expect(typeof response.body.message).toBe('string');
-  expect(new Date(response.body.timestamp as string).toISOString()).toBe(response.body.timestamp);
-  expect(response.body.request_id).toBe(response.headers['x-request-id']);
+  expectErrorEnvelope(response as HttpResponse, status, error);
   const details = response.body.details;
   return Array.isArray(details) ? (details as ErrorDetail[]).map((detail) => detail.field) : [];
 }
@@ -43,22 +39,6 @@ export function allKeys(value: unknown): string[] {
 export function expectNoSecretKeys(body: unknown): void {
   const secretKeys = allKeys(body).filter((key) => /password|hash/i.test(key));
   expect(secretKeys).toEqual([]);
-}
-
-export interface AuditRow {
-  readonly id: string;
-  readonly occurred_at: string;
-  readonly actor: { type: string; id: string | null; label: string | null };
-  readonly organization_id: string | null;
-  readonly action: string;
-  readonly resource_type: string;
-  readonly resource_id: string | null;
-  readonly outcome: 'success' | 'failure';
-  readonly status_code: number;
-  readonly ip: string | null;
-  readonly user_agent: string | null;
-  readonly request_id: string | null;
-  readonly changes: Record<string, unknown> | null;
 }
 
 /**
