@@ -22,6 +22,7 @@ import {
   dropDatabaseSync,
   fmt,
   freePort,
+  integerInRange,
   installCleanupHandlers,
   loadAverage,
   loadKnownVariables,
@@ -64,13 +65,7 @@ const ARGON2_SAMPLES = 10;
 function parseOptions(argv) {
   const options = { duration: 10, warmup: 2, connections: 50, loginConnections: [8, 2], rounds: 1, external: false, write: true };
   const limits = { duration: [1, 120], warmup: [0, 30], connections: [1, 1000], rounds: [1, 10] };
-  const integer = (name, raw, [min, max]) => {
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max} (got ${raw})`);
-    }
-    return value;
-  };
+  const integer = (name, raw, [min, max]) => integerInRange(`--${name}`, raw, min, max);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {

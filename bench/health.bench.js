@@ -18,6 +18,7 @@ import {
   freePort,
   getOnce,
   HEALTH_PATH,
+  integerInRange,
   installCleanupHandlers,
   loadAverage,
   loadKnownVariables,
@@ -76,12 +77,7 @@ function parseOptions(argv) {
     if (!match) throw new Error(`unknown argument: ${arg} (try --help)`);
     const name = match[1];
     const raw = match[2] ?? argv[++i];
-    const value = Number(raw);
-    const [min, max] = limits[name];
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max} (got ${raw})`);
-    }
-    options[name] = value;
+    options[name] = integerInRange(`--${name}`, raw, ...limits[name]);
   }
   return options;
 }

@@ -253,6 +253,15 @@ export const mb = (kb) => (kb === null || kb === undefined ? null : round(kb / 1
 
 // ---------------------------------------------------------------------------------------------- numbers
 
+/** A command-line integer within [min, max]; anything else stops the run with a message naming the option. */
+export function integerInRange(name, raw, min, max) {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max} (got ${raw})`);
+  }
+  return value;
+}
+
 export function round(value, digits = 0) {
   if (value === null || value === undefined || Number.isNaN(value)) return null;
   const factor = 10 ** digits;

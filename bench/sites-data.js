@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { integerInRange } from './lib.js';
 
 export const DEFAULT_SIZES = Object.freeze({
   organizations: 20,
@@ -189,22 +190,17 @@ function gcd(a, b) {
   return a;
 }
 
-function integerOption(value, name, min, max) {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) throw new Error(`${name} must be an integer from ${min} to ${max} (got ${value})`);
-  return number;
-}
 
 export function normalizeSizes(input = {}) {
   const sizes = { ...DEFAULT_SIZES, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
-  sizes.organizations = integerOption(sizes.organizations, 'organizations', 1, 1000);
-  sizes.sites = integerOption(sizes.sites, 'sites', 1, 200_000);
-  sizes.catalog = integerOption(sizes.catalog, 'catalog', 60, 20_000);
-  sizes.modules = integerOption(sizes.modules, 'modules', 1, sizes.catalog);
-  sizes.versions = integerOption(sizes.versions, 'versions', 2, 100);
-  sizes.patchRuns = integerOption(sizes.patchRuns, 'patch-runs', 0, 1000);
-  sizes.history = integerOption(sizes.history, 'history', 0, sizes.versions - 1);
-  sizes.seed = integerOption(sizes.seed, 'seed', 0, 2 ** 31 - 1);
+  sizes.organizations = integerInRange('organizations', sizes.organizations, 1, 1000);
+  sizes.sites = integerInRange('sites', sizes.sites, 1, 200_000);
+  sizes.catalog = integerInRange('catalog', sizes.catalog, 60, 20_000);
+  sizes.modules = integerInRange('modules', sizes.modules, 1, sizes.catalog);
+  sizes.versions = integerInRange('versions', sizes.versions, 2, 100);
+  sizes.patchRuns = integerInRange('patch-runs', sizes.patchRuns, 0, 1000);
+  sizes.history = integerInRange('history', sizes.history, 0, sizes.versions - 1);
+  sizes.seed = integerInRange('seed', sizes.seed, 0, 2 ** 31 - 1);
   return sizes;
 }
 

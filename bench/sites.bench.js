@@ -26,6 +26,7 @@ import {
   dropDatabaseSync,
   fmt,
   freePort,
+  integerInRange,
   installCleanupHandlers,
   loadAverage,
   loadKnownVariables,
@@ -107,10 +108,7 @@ function parseOptions(argv) {
       continue;
     }
     if (!limits[name]) throw new Error(`unknown argument: ${arg}\n${USAGE}`);
-    const value = Number(raw);
-    const [min, max] = limits[name];
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer from ${min} to ${max} (got ${raw})`);
-    options[name.replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = value;
+    options[name.replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = integerInRange(`--${name}`, raw, ...limits[name]);
     explicit.add(name);
   }
   if (options.quick) {
