@@ -32,6 +32,42 @@ const authSchema = z.strictObject({
     .nullable(),
 });
 
+const timeoutMs = z.number().int().min(100).max(3_600_000);
+
+const lxcSchema = z.strictObject({
+  path: z.string().min(1),
+  bridge: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, 'must be a network interface name'),
+  /** Searched before PATH for lxc-* and the tools the scripts call (tests point it at the fake tool set). */
+  tools_path: nullableString,
+  scripts_dir: nullableString,
+  ssh_user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a user name'),
+  timeouts_ms: z.strictObject({
+    query: timeoutMs,
+    create: timeoutMs,
+    start: timeoutMs,
+    stop: timeoutMs,
+    destroy: timeoutMs,
+    attach: timeoutMs,
+    script: timeoutMs,
+  }),
+});
+
+const idracSchema = z.strictObject({
+  max_concurrency: z.number().int().min(1).max(1000),
+  connect_timeout_ms: timeoutMs,
+  command_timeout_ms: timeoutMs,
+  /** Where private keys live; null means <data_dir>/ssh. */
+  keys_dir: nullableString,
+  /** CIDRs and host names servers may point at; empty allows any valid host. */
+  allowed_targets: z.array(z.string().min(1)),
+  key_generation_per_minute: z.number().int().min(1).max(10_000),
+});
+
+const operationsSchema = z.strictObject({
+  /** The longest GET /operations/{id}/wait may block. */
+  max_wait_seconds: z.number().int().min(1).max(600),
+});
+
 export const configSchema = z.strictObject({
   server: serverSchema,
   data_dir: z.string().min(1),
@@ -69,6 +105,15 @@ export const configSchema = z.strictObject({
     file_max_files: z.number().int().min(1).max(100),
   }),
   metrics: z.strictObject({ public: z.boolean() }),
+  secrets: z.strictObject({
+    master_key: z
+      .string()
+      .regex(/^(?:[A-Fa-f0-9]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 bytes as 64 hex digits or base64')
+      .nullable(),
+  }),
+  lxc: lxcSchema,
+  idrac: idracSchema,
+  operations: operationsSchema,
 });
 
 export type AppConfig = z.infer<typeof configSchema> & {
