@@ -21,6 +21,8 @@ export enum Permission {
   ContainerWrite = 'container.write',
   IdracRead = 'idrac.read',
   IdracWrite = 'idrac.write',
+  OperationRead = 'operation.read',
+  OperationCancel = 'operation.cancel',
 }
 
 const VIEWER: readonly Permission[] = [
@@ -31,6 +33,7 @@ const VIEWER: readonly Permission[] = [
   Permission.SiteRead,
   Permission.ContainerRead,
   Permission.IdracRead,
+  Permission.OperationRead,
 ];
 
 const OPERATOR: readonly Permission[] = [
@@ -40,6 +43,7 @@ const OPERATOR: readonly Permission[] = [
   Permission.PatchRunWrite,
   Permission.ContainerWrite,
   Permission.IdracWrite,
+  Permission.OperationCancel,
 ];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {

@@ -66,6 +66,13 @@ const idracSchema = z.strictObject({
 const operationsSchema = z.strictObject({
   /** The longest GET /operations/{id}/wait may block. */
   max_wait_seconds: z.number().int().min(1).max(600),
+  /** Operations this instance runs at once; the rest wait as pending (and may be cancelled). */
+  max_running: z.number().int().min(1).max(256),
+  /**
+   * Names this instance in the operations it runs; at start-up it interrupts what it left unfinished. Null means
+   * the host name. Instances sharing a database need distinct names.
+   */
+  instance_name: z.string().min(1).max(255).nullable(),
 });
 
 export const configSchema = z.strictObject({
