@@ -14,7 +14,9 @@ import { AuditService } from './audit/audit.service.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BOOTSTRAP_ADMIN_ON_START } from './auth/first-admin.service.js';
 import { HealthModule } from './health/health.module.js';
+import { EventsModule } from './events/events.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OperationsModule } from './operations/operations.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ReportingModule } from './reporting/reporting.module.js';
 import { SiteModulesModule } from './sites/modules/site-modules.module.js';
@@ -47,6 +49,8 @@ const FEATURE_MODULES: Type<unknown>[] = [
   ReportingModule,
   SiteModulesModule,
   ReleaseHistoryModule,
+  EventsModule,
+  OperationsModule,
   HealthModule,
   MetricsModule,
 ];

@@ -16,6 +16,7 @@ import { PinoNestLogger } from './common/logging/nest-logger.js';
 import { ConfigValidationError } from './config/config.loader.js';
 import type { AppConfig } from './config/config.schema.js';
 import { openDatabaseTarget, type OpenedDatabaseTarget } from './database/database-target.js';
+import { SocketIoAdapter } from './events/socket-io.adapter.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { MAX_RELEASE_HISTORY_BYTES } from './sites/release-history/release-history.parser.js';
 import { buildOpenApiDocument, mountOpenApiDocs } from './openapi.js';
@@ -128,6 +129,7 @@ function configureApp(app: NestExpressApplication, config: AppConfig, logger: Lo
     ],
   });
   app.useGlobalPipes(new RequestValidationPipe());
+  app.useWebSocketAdapter(new SocketIoAdapter(app, config, logger));
   const document = buildOpenApiDocument(app, config);
   mountOpenApiDocs(app, document);
   return document;

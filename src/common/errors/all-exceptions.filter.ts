@@ -38,6 +38,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') {
+      // Socket.IO handlers answer their own errors in acknowledgements; anything reaching here is a bug.
+      this.logger.error({ err: exception, transport: host.getType() }, 'unhandled error in a non-HTTP handler');
+      return;
+    }
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
