@@ -17,6 +17,8 @@ export interface TestApp {
   readonly server: Server;
   readonly http: ReturnType<typeof supertest>;
   readonly dataDir: string;
+  /** http://127.0.0.1:<port> when started with `listen: true` (Socket.IO clients need a real port). */
+  readonly url: string | null;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,8 @@ export interface TestAppOptions {
   /** Environment variables on top of the test defaults, as an operator would set them. */
   readonly env?: Record<string, string>;
   readonly extraModules?: readonly Type<unknown>[];
+  /** Listen on a loopback port, for Socket.IO clients. */
+  readonly listen?: boolean;
 }
 
 /** Boots the whole application as `npm start` would, on the test database, with no listening port. */
@@ -44,7 +48,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig({ env, ignoreDotenv: true });
   const opsdeck = await createApp(config, { extraModules: options.extraModules });
   const server: Server = opsdeck.app.getHttpServer();
+  let url: string | null = null;
+  if (options.listen) {
+    await opsdeck.app.listen(0, '127.0.0.1');
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('the test app is not listening on a port');
+    url = `http://127.0.0.1:${address.port}`;
+  }
   return {
+    url,
     opsdeck,
     server,
     http: supertest(server),
