@@ -151,6 +151,12 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
     return this.toDto(await this.find(id), principal);
   }
 
+  /** The pending or running operation holding a lock key, if any. */
+  async activeOperation(lockKey: string): Promise<{ readonly id: string; readonly type: string } | null> {
+    const holder = await this.operationsRepository.findActiveByLockKey(lockKey);
+    return holder ? { id: holder.id, type: holder.type } : null;
+  }
+
   /** Answers when the operation has ended or after `timeoutSeconds` (capped), whichever comes first. */
   async wait(principal: Principal, id: string, timeoutSeconds: number): Promise<OperationDto> {
     let operation = await this.find(id);
