@@ -49,7 +49,7 @@ function hostFor(request: Partial<Request>, response: FakeResponse): ArgumentsHo
     getResponse: () => response as unknown as Response,
     getNext: () => () => undefined,
   };
-  return { switchToHttp: () => http } as unknown as ArgumentsHost;
+  return { getType: () => 'http', switchToHttp: () => http } as unknown as ArgumentsHost;
 }
 
 function recordingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
@@ -292,5 +292,14 @@ describe('AllExceptionsFilter', () => {
     expect(response.calls).toEqual(['end']);
     expect(response.statusCode).toBeUndefined();
     expect(response.body).toBeUndefined();
+  });
+});
+
+describe('AllExceptionsFilter outside HTTP', () => {
+  it('logs an error from a Socket.IO handler and writes nothing', () => {
+    const { logger, lines } = recordingLogger();
+    const host = { getType: () => 'ws', switchToHttp: () => { throw new Error('not HTTP'); } } as unknown as ArgumentsHost;
+    new AllExceptionsFilter(logger).catch(new Error('boom'), host);
+    expect(lines).toEqual([expect.objectContaining({ transport: 'ws', msg: 'unhandled error in a non-HTTP handler' })]);
   });
 });
