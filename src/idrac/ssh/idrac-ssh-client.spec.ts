@@ -120,7 +120,7 @@ describe('IdracSshClient against the simulator', () => {
   it('fails auth_failed for an unreadable private key without echoing it', async () => {
     const sim = await simulator();
     const secret = '-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END OPENSSH PRIVATE KEY-----\n';
-    const { error } = await failure(connect(target(sim, { credential: { kind: 'private_key', privateKey: secret } })));
+    const { error } = await failure(client.connect(target(sim, { credential: { kind: 'private_key', privateKey: secret } })));
     expect(error.reason).toBe('auth_failed');
     expect(error.message).not.toContain('c2VjcmV0');
   });

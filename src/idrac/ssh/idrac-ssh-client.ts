@@ -87,11 +87,11 @@ export class IdracSshClient {
   }
 
   /** Opens and authenticates a session; rejects with an IdracSshError carrying the reason. */
-  connect(target: IdracSshTarget): Promise<IdracSshSession> {
+  async connect(target: IdracSshTarget): Promise<IdracSshSession> {
     const where = `${target.host}:${target.port}`;
     const privateKey = target.credential.kind === 'private_key' ? this.checkPrivateKey(target, where) : null;
 
-    return new Promise<IdracSshSession>((resolve, reject) => {
+    return await new Promise<IdracSshSession>((resolve, reject) => {
       const connection = new ssh2.Client();
       let settled = false;
       let presentedHostKey: string | null = null;
