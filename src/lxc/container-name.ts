@@ -65,7 +65,7 @@ export function parseImage(value: unknown): { distro: string; release: string } 
   if (typeof value !== 'string') return null;
   const match = IMAGE_PATTERN.exec(value);
   if (!match) return null;
-  return { distro: match[1] as string, release: match[2] as string };
+  return { distro: match[1], release: match[2] };
 }
 
 const IPV4_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
