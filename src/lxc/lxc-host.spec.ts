@@ -56,6 +56,12 @@ describe('LxcHost against the fake tool set', () => {
     await expect(host.get('web-1')).resolves.toMatchObject({ state: 'STOPPED' });
   });
 
+  it('runs the sshd fix-up after creating from the sshd template', async () => {
+    await host.create('ssh-1', { kind: 'template', template: 'sshd' });
+    expect(fake.calls().some((call) => call[0] === 'lxc-create' && call.includes('ssh-1'))).toBe(true);
+    await host.destroy('ssh-1');
+  });
+
   it('creates from a download image with distro, release and arch', async () => {
     await host.create('deb-1', { kind: 'image', distro: 'debian', release: 'bookworm', arch: 'amd64' });
     expect(fake.calls().find((call) => call[0] === 'lxc-create' && call.includes('deb-1'))).toEqual([

@@ -180,6 +180,7 @@ export class LxcHost {
       throw this.commandFailed('lxc-create', result);
     }
     try {
+      if (source.kind === 'template' && source.template === 'sshd') await this.script('sshd-fixup.sh', [name]);
       if (options.ipv4 !== undefined) {
         const extra = options.gateway === undefined ? [] : [options.gateway];
         await this.script('network.sh', ['bridge', name, this.config.lxc.bridge, options.ipv4, ...extra]);
