@@ -111,6 +111,20 @@ describe('LxcHost against the fake tool set', () => {
     expect(error.message).toBe('lxc-start failed: Failed to spawn container "broken"');
   });
 
+  it('reports what failed rather than the hints lxc-start prints after a failed start', async () => {
+    fake.setFault(
+      'fail-container-broken',
+      [
+        'lxc-start: broken: ../src/lxc/lxccontainer.c: wait_on_daemonized_start: 878 Received container state "ABORTING" instead of "RUNNING"',
+        'lxc-start: broken: ../src/lxc/tools/lxc_start.c: main: 306 The container failed to start',
+        'lxc-start: broken: ../src/lxc/tools/lxc_start.c: main: 309 To get more details, run the container in foreground mode',
+        'lxc-start: broken: ../src/lxc/tools/lxc_start.c: main: 311 Additional information can be obtained by setting the --logfile and --logpriority options',
+        '',
+      ].join('\n'),
+    );
+    await expect(failure(host.start('broken'))).resolves.toMatchObject({ message: 'lxc-start failed: The container failed to start' });
+  });
+
   it('kills a call that outlives its timeout (504), including the tool it started', async () => {
     const quick = new LxcHost(fake.config({ start: 300 }), fake.hostOptions);
     fake.setFault('delay-lxc-start', '5');

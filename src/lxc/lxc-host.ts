@@ -504,7 +504,8 @@ export function lastMessage(stderr: string): string {
         .replace(/[^\x20-\x7e]/g, '')
         .trim(),
     )
-    .filter((line) => line !== '' && !/^\^+$/.test(line));
+    // lxc-start ends a failure with hints about foreground mode and log files; the line before says what failed.
+    .filter((line) => line !== '' && !/^\^+$/.test(line) && !/^(To get more details|Additional information can be obtained)/.test(line));
   const last = lines.find((line) => /^Error: /.test(line)) ?? lines[lines.length - 1] ?? '';
   return last.length > 300 ? `${last.slice(0, 297)}...` : last;
 }
