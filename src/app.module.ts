@@ -32,7 +32,7 @@ export interface AppModuleOptions {
   readonly logger: Logger;
   readonly database: DatabaseTarget;
   /** Extra modules mounted beside the feature modules (tests use this for probe routes). */
-  readonly extraModules?: readonly Type<unknown>[];
+  readonly extraModules?: ReadonlyArray<Type<unknown> | DynamicModule>;
   /** False builds the routes without opening the database (OpenAPI generation). */
   readonly connectDatabase?: boolean;
   /** Create the first admin at start-up when there is none. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { RequestMethod, type Type } from '@nestjs/common';
+import { RequestMethod, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
@@ -25,7 +25,7 @@ export const API_PREFIX = 'api/v1';
 
 export interface CreateAppOptions {
   readonly logger?: Logger;
-  readonly extraModules?: readonly Type<unknown>[];
+  readonly extraModules?: ReadonlyArray<Type<unknown> | DynamicModule>;
   /** False builds routes and documents without touching a database (OpenAPI generation). */
   readonly connectDatabase?: boolean;
   /** False skips creating the first admin at start-up (the create-admin CLI does it itself). */

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Type } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
 import type { Server } from 'node:http';
 import supertest from 'supertest';
 import { createApp, type OpsDeckApp } from '../../src/app.js';
@@ -25,7 +25,7 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Environment variables on top of the test defaults, as an operator would set them. */
   readonly env?: Record<string, string>;
-  readonly extraModules?: readonly Type<unknown>[];
+  readonly extraModules?: ReadonlyArray<Type<unknown> | DynamicModule>;
   /** Listen on a loopback port, for Socket.IO clients. */
   readonly listen?: boolean;
 }
