@@ -45,6 +45,11 @@ export interface OperationSpec<R> {
   readonly input?: Record<string, unknown>;
   /** The audit action recorded when the operation is accepted (`container.create`); defaults to the type. */
   readonly auditAction?: string;
+  /**
+   * Runs once the operation is stored and before it is queued (records that reference the operation); when it
+   * throws, the operation is stored as failed and the error answers the request.
+   */
+  readonly prepare?: (operationId: string) => Promise<void>;
   readonly run: (context: OperationContext) => Promise<R>;
 }
 
@@ -65,6 +70,8 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
   private readonly running = new Map<string, { readonly abort: AbortController; readonly done: Promise<void> }>();
   private readonly finished = new EventEmitter();
   private readonly shutdown = new AbortController();
+  /** Set once shutdown has marked what still ran as interrupted; later outcomes are not recorded. */
+  private interruptedAtShutdown = false;
 
   constructor(
     @InjectConfig() config: AppConfig,
@@ -98,6 +105,7 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
         this.logger.error({ err: error }, 'could not mark unfinished operations interrupted at shutdown');
         return [];
       });
+    this.interruptedAtShutdown = true;
     for (const id of interrupted) this.finished.emit(id);
   }
 
@@ -126,6 +134,14 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
       statusCode: HttpStatus.ACCEPTED,
       changes: { operation_id: operation.id, ...spec.input },
     });
+    if (spec.prepare) {
+      try {
+        await spec.prepare(operation.id);
+      } catch (error) {
+        await this.operationsRepository.finish(operation.id, 'failed', { error: toOperationError(error) });
+        throw error;
+      }
+    }
     this.publish(operation);
     void this.queue(() => this.execute(operation, spec));
     return this.toDto(operation, principal);
@@ -211,9 +227,14 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
     try {
       this.publish(await this.find(operation.id));
       const result = await spec.run({ operationId: operation.id, signal: abort.signal, progress: progress.write });
+      if (this.interruptedAtShutdown) return;
       await progress.flush();
       await this.operationsRepository.finish(operation.id, 'succeeded', { result: result ?? null });
     } catch (error) {
+      if (this.interruptedAtShutdown) {
+        this.logger.info({ operation: operation.id }, 'an operation interrupted at shutdown ended afterwards');
+        return;
+      }
       await progress.flush();
       const stored = toOperationError(error);
       if (stored.code === 'INTERNAL_ERROR') this.logger.error({ err: error, operation: operation.id }, 'operation failed unexpectedly');
@@ -223,9 +244,11 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
     } finally {
       this.running.delete(operation.id);
       resolveDone();
-      const ended = await this.operationsRepository.findById(operation.id).catch(() => null);
-      if (ended) this.publish(ended);
-      this.finished.emit(operation.id);
+      if (!this.interruptedAtShutdown) {
+        const ended = await this.operationsRepository.findById(operation.id).catch(() => null);
+        if (ended) this.publish(ended);
+        this.finished.emit(operation.id);
+      }
     }
   }
 
@@ -234,7 +257,7 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
     let latest: OperationProgress | null = null;
     let writing: Promise<void> = Promise.resolve();
     const drain = async (): Promise<void> => {
-      while (latest !== null) {
+      while (latest !== null && !this.interruptedAtShutdown) {
         const next: OperationProgress = latest;
         latest = null;
         await this.operationsRepository.saveProgress(id, next).catch((error: unknown) => {
