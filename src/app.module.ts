@@ -15,6 +15,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { BOOTSTRAP_ADMIN_ON_START } from './auth/first-admin.service.js';
 import { HealthModule } from './health/health.module.js';
 import { EventsModule } from './events/events.module.js';
+import { IdracModule } from './idrac/idrac.module.js';
 import { LxcModule } from './lxc/lxc.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OperationsModule } from './operations/operations.module.js';
@@ -53,6 +54,7 @@ const FEATURE_MODULES: Type<unknown>[] = [
   EventsModule,
   OperationsModule,
   LxcModule,
+  IdracModule,
   HealthModule,
   MetricsModule,
 ];

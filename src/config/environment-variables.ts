@@ -41,6 +41,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'IDRAC_ALLOWED_TARGETS', path: ['idrac', 'allowed_targets'], kind: 'list', description: 'comma-separated CIDRs and host names iDRAC servers may use' },
   { name: 'OPERATIONS_MAX_RUNNING', path: ['operations', 'max_running'], kind: 'integer', description: 'operations one instance runs at once (the rest wait as pending)' },
   { name: 'INSTANCE_NAME', path: ['operations', 'instance_name'], kind: 'string', description: 'names this instance in its operations (default: the host name)' },
+  { name: 'IDRAC_KEY_GENERATION_PER_MINUTE', path: ['idrac', 'key_generation_per_minute'], kind: 'integer', description: 'key pairs one caller may generate per minute' },
   { name: 'SECRETS_MASTER_KEY', path: ['secrets', 'master_key'], kind: 'string', description: 'key for secrets encrypted at rest (generated into DATA_DIR when unset)' },
   { name: 'METRICS_PUBLIC', path: ['metrics', 'public'], kind: 'boolean', description: 'serve /api/metrics without credentials' },
 ];
