@@ -14,6 +14,7 @@ export class CreateIdrac1796400000000 implements MigrationInterface {
         comment      varchar(200),
         public_key   text NOT NULL,
         fingerprint  varchar(100) NOT NULL,
+        has_private_key boolean NOT NULL,
         created_by   uuid,
         created_at   timestamptz NOT NULL DEFAULT now(),
         deleted_at   timestamptz

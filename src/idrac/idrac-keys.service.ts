@@ -15,7 +15,7 @@ import type { IdracKeyEntity } from './entities/idrac-key.entity.js';
 import { IdracEvents } from './idrac-events.js';
 import { IdracKeysRepository } from './idrac-keys.repository.js';
 import { PrivateKeyStore } from './private-key-store.js';
-import { generateSshKeyPair } from './ssh-key-material.js';
+import { generateSshKeyPair, InvalidPublicKeyError, parsePublicKey, type ParsedPublicKey } from './ssh-key-material.js';
 
 const KEY_GENERATION = 'idrac_key_generation';
 
@@ -32,8 +32,9 @@ export class IdracKeysService {
     this.rateLimits.register({ name: KEY_GENERATION, points: config.idrac.key_generation_per_minute, durationSeconds: 60 });
   }
 
-  /** Generates a pair: the public half is stored and returned, the private half only written to its file. */
+  /** Generates a pair (the private half only written to its file), or imports a public key. */
   async create(principal: Principal, dto: CreateIdracKeyDto): Promise<IdracKeyDto> {
+    if (dto.public_key !== undefined) return this.import(principal, dto, dto.public_key);
     await this.rateLimits.consume(KEY_GENERATION, principal.id ?? requestContext.current()?.ip ?? 'unknown');
     const type = dto.type ?? 'rsa';
     checkBits(type, dto.bits);
@@ -54,6 +55,7 @@ export class IdracKeysService {
           comment: dto.comment ?? null,
           publicKey: pair.publicKey,
           fingerprint: pair.fingerprint,
+          hasPrivateKey: true,
           createdBy: principal.id,
         })
         .catch(async (error: unknown) => {
@@ -74,6 +76,45 @@ export class IdracKeysService {
       this.idracEvents.publish('idrac_key_generate_error', { operationId: null, status: 'failed', message, error: { code, message }, key_id: id });
       throw error;
     }
+  }
+
+  private async import(principal: Principal, dto: CreateIdracKeyDto, text: string): Promise<IdracKeyDto> {
+    const given = (['type', 'bits', 'comment'] as const).filter((field) => dto[field] !== undefined);
+    if (given.length > 0) {
+      throw new AppError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'an imported public key brings its own type, bits and comment',
+        given.map((field) => ({ field, messages: ['must be left out when public_key is given'] })));
+    }
+    let parsed: ParsedPublicKey;
+    try {
+      parsed = parsePublicKey(text);
+    } catch (error) {
+      if (!(error instanceof InvalidPublicKeyError)) throw error;
+      throw new AppError(HttpStatus.BAD_REQUEST, 'IDRAC_KEY.INVALID_PUBLIC_KEY', error.message, [
+        { field: 'public_key', messages: [`${error.reason}: ${error.message}`] },
+      ]);
+    }
+    if (await this.keysRepository.nameTaken(dto.name)) {
+      throw Errors.conflict('IDRAC_KEY.NAME_TAKEN', 'name', `A key named ${dto.name} already exists`);
+    }
+    const key = await this.keysRepository.insert({
+      id: randomUUID(),
+      name: dto.name,
+      type: parsed.type,
+      bits: parsed.bits,
+      comment: parsed.comment,
+      publicKey: parsed.comment ? `${parsed.canonical} ${parsed.comment}` : parsed.canonical,
+      fingerprint: parsed.fingerprint,
+      hasPrivateKey: false,
+      createdBy: principal.id,
+    });
+    await this.auditService.record({
+      action: 'idrac.key.import',
+      resourceType: 'idrac_key',
+      resourceId: key.id,
+      statusCode: HttpStatus.CREATED,
+      changes: { name: dto.name, type: parsed.type, bits: parsed.bits, fingerprint: parsed.fingerprint },
+    });
+    return toKeyDto(key);
   }
 
   async list(query: IdracKeyQueryDto): Promise<Page<IdracKeyDto>> {
@@ -126,6 +167,7 @@ export function toKeyDto(key: IdracKeyEntity): IdracKeyDto {
     comment: key.comment,
     public_key: key.publicKey,
     fingerprint: key.fingerprint,
+    has_private_key: key.hasPrivateKey,
     created_at: key.createdAt.toISOString(),
   };
 }

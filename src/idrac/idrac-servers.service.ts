@@ -172,8 +172,10 @@ export class IdracServersService {
   }
 
   private async checkLoginKey(keyId: string): Promise<void> {
-    if (!(await this.keysRepository.findLive(keyId))) {
-      throw Errors.badReference('IDRAC_KEY.UNKNOWN', 'auth_key_id', `No key with id ${keyId}`);
+    const key = await this.keysRepository.findLive(keyId);
+    if (!key) throw Errors.badReference('IDRAC_KEY.UNKNOWN', 'auth_key_id', `No key with id ${keyId}`);
+    if (!key.hasPrivateKey) {
+      throw Errors.badReference('IDRAC_KEY.NO_PRIVATE_KEY', 'auth_key_id', 'An imported public key cannot be used to log in');
     }
   }
 }

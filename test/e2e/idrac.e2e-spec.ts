@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Socket } from 'socket.io-client';
+import ssh2 from 'ssh2';
 import { DataSource } from 'typeorm';
 import { IdracFleet } from '../support/idrac-simulator/fleet.js';
 import type { IdracSimulator } from '../support/idrac-simulator/idrac-simulator.js';
@@ -22,6 +23,7 @@ interface ServerResult {
 }
 
 const PASSWORD = 'calvin-Secret-9f2a';
+const OTHER_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPK3Vt7i4zLeQ173lPU2hTgnUnGLbgVwt3vsCssSSzNv';
 const CONNECT_TIMEOUT_MS = 1_500;
 const COMMAND_TIMEOUT_MS = 1_000;
 
@@ -191,6 +193,37 @@ describe('iDRAC key management', () => {
       expectErrorEnvelope(await newKey({}, viewer), 403);
     });
 
+    it('imports a public key (deployable, not for logging in) and refuses malformed or weak ones', async () => {
+      const imported = await newKey({ type: undefined, public_key: `${OTHER_KEY} imported@example` });
+      expect(imported.status).toBe(201);
+      expect(imported.body.data).toMatchObject({ type: 'ed25519', bits: 256, comment: 'imported@example', has_private_key: false });
+      expect(imported.body.data.public_key).toBe(`${OTHER_KEY} imported@example`);
+      expect(existsSync(join(t.dataDir, 'ssh', `${imported.body.data.id}.key`))).toBe(false);
+
+      const weak = ssh2.utils.generateKeyPairSync('rsa', { bits: 1024 }).public;
+      for (const body of [
+        { public_key: 'ssh-rsa not-base64!' },
+        { public_key: 'ssh-dss AAAAB3NzaC1kc3MAAACBAP' },
+        { public_key: `${OTHER_KEY}\nssh-rsa AAAA injected` },
+        { public_key: weak },
+        { public_key: OTHER_KEY, type: 'rsa' },
+      ]) {
+        const response = await newKey({ type: undefined, ...body });
+        expectErrorEnvelope(response, 400);
+      }
+      expect((await newKey({ type: undefined, public_key: weak })).body.details[0].messages[0]).toMatch(/too_weak/);
+
+      const login = await call(
+        t.http.post('/api/v1/idrac/servers').set(as(operator)).send({
+          name: unique('keylogin'),
+          host: '127.0.0.1',
+          username: 'root',
+          auth_key_id: imported.body.data.id,
+        }),
+      );
+      expectErrorEnvelope(login, 400, 'IDRAC_KEY.NO_PRIVATE_KEY');
+    });
+
     it('limits key generation per caller (429 with Retry-After)', async () => {
       const generator = await fixtures.newUser('operator', (await fixtures.newOrganization()).id);
       let refused: HttpResponse | undefined;
@@ -307,6 +340,24 @@ describe('iDRAC key management', () => {
       await idracEvents.next((event) => event.type === 'idrac_deploy_error' && event.operation_id === operation.id);
       const progress = idracEvents.events.filter((event) => event.type === 'idrac_deploy_progress' && event.operation_id === operation.id);
       expect(progress).toHaveLength(9);
+    });
+
+    it('logs in with a generated key once it is deployed', async () => {
+      const sim = simulator('banner');
+      const created = await call(
+        t.http.post('/api/v1/idrac/servers').set(as(operator)).send({
+          name: unique('by-key'),
+          host: '127.0.0.1',
+          port: sim.port,
+          username: sim.username,
+          auth_key_id: keyId,
+        }),
+      );
+      expect(created.body.data).toMatchObject({ auth: 'key', auth_key_id: keyId });
+      const tested = await call(t.http.post(`/api/v1/idrac/servers/${created.body.data.id}/test`).set(as(operator)));
+      expect(tested.body.data).toMatchObject({ reachable: true, auth_ok: true, reason: null });
+      expectErrorEnvelope(await call(t.http.delete(`/api/v1/idrac/keys/${keyId}`).set(as(operator))), 409, 'IDRAC_KEY.IN_USE');
+      await call(t.http.delete(`/api/v1/idrac/servers/${created.body.data.id}`).set(as(operator))).then((r) => expect(r.status).toBe(200));
     });
 
     it('reports skipped everywhere when the same key is deployed again, and a revocation removes it', async () => {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { PaginationQueryDto } from '../../common/pagination/pagination.js';
 import { SSH_KEY_TYPES, type SshKeyType } from '../ssh-key-material.js';
 
@@ -16,6 +16,15 @@ export class CreateIdracKeyDto {
   @IsString()
   @Matches(KEY_NAME, { message: 'name: letters, digits, space _ . @ - (no path separators), at most 100 characters' })
   name!: string;
+
+  @ApiPropertyOptional({
+    description: 'Import this OpenSSH public key instead of generating a pair (RSA at least 2048 bits); then type, bits and comment are taken from it',
+    example: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJMMqBqF3ZiDepnDjcjw3PlVAtcGadLG5PkuUk1UHIbZ ops@example',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16_384)
+  public_key?: string;
 
   @ApiPropertyOptional({ enum: SSH_KEY_TYPES, default: 'rsa' })
   @IsOptional()
@@ -43,6 +52,7 @@ export class IdracKeyDto {
   @ApiProperty({ type: String, nullable: true }) comment!: string | null;
   @ApiProperty({ description: 'One OpenSSH public key line' }) public_key!: string;
   @ApiProperty({ example: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8' }) fingerprint!: string;
+  @ApiProperty({ description: 'False for an imported public key (deployable, not usable to log in)' }) has_private_key!: boolean;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
 }
 
