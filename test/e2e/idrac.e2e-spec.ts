@@ -12,6 +12,7 @@ import { expectErrorEnvelope, type HttpResponse } from '../support/http-assertio
 import { bearer, IdentityFixtures, unique, type TestUser } from '../support/identity.js';
 import { connectSocket, EventRecorder, joinRoom } from '../support/socket.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { withSharedDatabase } from '../support/test-database.js';
 
 interface ServerResult {
   server_id: string;
@@ -427,7 +428,7 @@ describe('iDRAC key management', () => {
       expectErrorEnvelope(await call(t.http.get(`/api/v1/idrac/keys/${key.id}`).set(as(viewer))), 404);
     });
 
-    it('leaves a deployment interrupted, not running, when the service restarts mid-way', async () => {
+    withSharedDatabase(it)('leaves a deployment interrupted, not running, when the service restarts mid-way', async () => {
       const key = (await newKey()).body.data as { id: string };
       // Three commands of 3 s each outlast the 5 s shutdown grace, so the run is cut off.
       await simulator('spare').setFaults({ latencyMs: 3_000 });

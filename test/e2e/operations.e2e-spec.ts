@@ -7,6 +7,7 @@ import { bearer, IdentityFixtures, unique, type TestUser } from '../support/iden
 import { ProbeOperationsModule } from '../support/probe-operations.module.js';
 import { connectSocket, EventRecorder, joinRoom, refusedConnection } from '../support/socket.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { withSharedDatabase } from '../support/test-database.js';
 
 interface Operation {
   id: string;
@@ -198,7 +199,7 @@ describe('operations and the Socket.IO gateway', () => {
     expect(await dashboard.timeout(5_000).emitWithAck('leave_room', { room: 'container:web-01' })).toEqual({ ok: true, room: 'container:web-01' });
   });
 
-  it('marks what an instance left unfinished as interrupted when it starts again', async () => {
+  withSharedDatabase(it)('marks what an instance left unfinished as interrupted when it starts again', async () => {
     const crashed = unique('crashed-instance');
     const dataSource = t.opsdeck.app.get(DataSource);
     const [row] = await dataSource.query<Array<{ id: string }>>(
@@ -216,7 +217,7 @@ describe('operations and the Socket.IO gateway', () => {
     }
   });
 
-  it('interrupts its own running operations when it shuts down', async () => {
+  withSharedDatabase(it)('interrupts its own running operations when it shuts down', async () => {
     const name = unique('stopping-instance');
     const stopping = await startTestApp({ extraModules: [ProbeOperationsModule], env: { INSTANCE_NAME: name, JWT_SECRET: jwtSecret } });
     const key = unique('shutdown');

@@ -12,3 +12,11 @@ export function testDatabaseUrl(): string | undefined {
   }
   return url;
 }
+
+/**
+ * `it` when the tests have a database several application instances can share (TEST_DATABASE_URL), else
+ * `it.skip`: each embedded PGlite belongs to one instance. CI sets TEST_DATABASE_URL, so these always run there.
+ */
+export function withSharedDatabase<T extends { skip: unknown }>(run: T): T | T['skip'] {
+  return testDatabaseUrl() ? run : run.skip;
+}
