@@ -39,13 +39,18 @@ state=$(lxc-info -P "$LXC_PATH" -n "$container" -s -H 2>/dev/null || true)
 
 # Runs inside the container with its /bin/sh (busybox ash or dash): POSIX only. The user name is the first
 # positional parameter and the keys arrive on stdin; neither is ever part of the script text.
+# Builtins and coreutils only: the sshd template bind-mounts the host's /usr but not /etc/alternatives, so awk
+# (an alternatives link on Debian) does not resolve there.
 # OPSDECK_ROOT is empty in a real container (lxc-attach --clear-env); the fake tool set points it at a directory.
 # shellcheck disable=SC2016
 readonly INNER='set -eu
 user=$1
 root=${OPSDECK_ROOT:-}
 case $user in ""|-*|*[!a-z0-9_-]*) echo "opsdeck: invalid user name" >&2; exit 2 ;; esac
-entry=$(awk -F: -v u="$user" "\$1 == u { print; exit }" "$root/etc/passwd")
+entry=
+while IFS= read -r line || [ -n "$line" ]; do
+  case $line in "$user":*) entry=$line; break ;; esac
+done <"$root/etc/passwd"
 [ -n "$entry" ] || { echo "opsdeck: no user $user in the container" >&2; exit 3; }
 uid=$(printf "%s\n" "$entry" | cut -d: -f3)
 gid=$(printf "%s\n" "$entry" | cut -d: -f4)
@@ -65,7 +70,11 @@ skipped=0
 while IFS= read -r key || [ -n "$key" ]; do
   [ -n "$key" ] || continue
   material=$(printf "%s\n" "$key" | cut -d" " -f1-2)
-  if awk -v m="$material" "(\$1 \" \" \$2) == m { found = 1 } END { exit found ? 0 : 1 }" "$file"; then
+  found=0
+  while read -r type data rest || [ -n "$type" ]; do
+    [ "$type $data" != "$material" ] || found=1
+  done <"$file"
+  if [ "$found" = 1 ]; then
     skipped=$((skipped + 1))
   else
     [ ! -s "$file" ] || [ -z "$(tail -c 1 "$file")" ] || printf "\n" >>"$file"
