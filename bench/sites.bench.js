@@ -70,11 +70,13 @@ const SITES_PATH = '/api/v1/sites?per_page=20';
 const SIZE_FLAGS = { organizations: 'organizations', sites: 'sites', modules: 'modules', versions: 'versions', 'patch-runs': 'patchRuns', catalog: 'catalog', seed: 'seed' };
 const USAGE = `usage: node bench/sites.bench.js [--external | --database embedded|external|both] [--quick]
        [--duration S] [--warmup S] [--connections C] [--report-connections C] [--ingest-connections C]
-       [--organizations N] [--sites N] [--modules N] [--versions N] [--patch-runs N] [--catalog N] [--seed N] [--no-write]`;
+       [--organizations N] [--sites N] [--modules N] [--versions N] [--patch-runs N] [--catalog N] [--seed N]
+       [--phases sites_list,site_modules,report_module_updates,report_patch_run,ingest] [--interleave N] [--no-write]`;
+const PHASE_IDS = ['sites_list', 'site_modules', 'report_module_updates', 'report_patch_run', 'ingest'];
 
 function parseOptions(argv) {
-  const options = { duration: 10, warmup: 2, connections: 50, reportConnections: 1, ingestConnections: 1, database: 'embedded', quick: false, write: true, sizes: {} };
-  const limits = { duration: [1, 120], warmup: [0, 30], connections: [1, 1000], 'report-connections': [1, 64], 'ingest-connections': [1, 64] };
+  const options = { duration: 10, warmup: 2, connections: 50, reportConnections: 1, ingestConnections: 1, database: 'embedded', quick: false, write: true, sizes: {}, phases: PHASE_IDS, interleave: 0 };
+  const limits = { duration: [1, 120], warmup: [0, 30], connections: [1, 1000], 'report-connections': [1, 64], 'ingest-connections': [1, 64], interleave: [0, 20] };
   const explicit = new Set();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -103,6 +105,13 @@ function parseOptions(argv) {
       options.database = raw;
       continue;
     }
+    if (name === 'phases') {
+      const phases = String(raw ?? '').split(',').filter(Boolean);
+      const unknown = phases.filter((id) => !PHASE_IDS.includes(id));
+      if (phases.length === 0 || unknown.length > 0) throw new Error(`--phases takes a comma-separated list of ${PHASE_IDS.join(', ')}`);
+      options.phases = PHASE_IDS.filter((id) => phases.includes(id));
+      continue;
+    }
     if (SIZE_FLAGS[name]) {
       options.sizes[SIZE_FLAGS[name]] = Number(raw);
       continue;
@@ -111,6 +120,7 @@ function parseOptions(argv) {
     options[name.replace(/-([a-z])/g, (_, c) => c.toUpperCase())] = integerInRange(`--${name}`, raw, ...limits[name]);
     explicit.add(name);
   }
+  if (options.interleave > 0 && options.database === 'embedded') throw new Error('--interleave needs --external (PGlite serves one process)');
   if (options.quick) {
     if (!explicit.has('duration')) options.duration = 3;
     if (!explicit.has('warmup')) options.warmup = 1;
@@ -305,41 +315,49 @@ async function runSeries({ label, databaseUrl, knownVariables, options }) {
     },
   ];
   const measured = [];
-  for (const phase of phases) measured.push(await runPhase({ label, proc, port, phase, options }));
+  for (const phase of phases.filter((p) => options.phases.includes(p.id))) measured.push(await runPhase({ label, proc, port, phase, options }));
+  const interleaved = await measureInterleaved({ label, proc, port, databaseUrl, embedded, auth, options });
   const after = readProcStatus(proc.pid);
   const stopped = await stopProcess(proc);
 
   // The bare node:http + pg server on the same data, after OpsDeck stopped (PGlite allows one process).
-  const baselinePort = await freePort();
-  const baselineEnv = { PATH: process.env.PATH ?? '', PORT: String(baselinePort), HOST: '127.0.0.1' };
-  if (embedded) baselineEnv.PGLITE_DIR = path.join(dataDir, 'pglite');
-  else baselineEnv.DATABASE_URL = databaseUrl;
-  const baseline = spawnNode(`baseline-sites ${label}`, BASELINE, baselineEnv);
-  await waitUntilHealthy(baseline, baselinePort);
-  const baselineSample = safeJson((await api(baselinePort, 'GET', SITES_PATH, { expect: 200 })).body);
-  const sameShape =
-    JSON.stringify(topKeys(baselineSample)) === JSON.stringify(topKeys(sitesSample)) &&
-    JSON.stringify(topKeys(baselineSample?.meta)) === JSON.stringify(topKeys(sitesSample?.meta)) &&
-    JSON.stringify(topKeys(baselineSample?.links)) === JSON.stringify(topKeys(sitesSample?.links)) &&
-    JSON.stringify(topKeys(baselineSample?.data?.[0])) === JSON.stringify(topKeys(sitesSample?.data?.[0])) &&
-    JSON.stringify(baselineSample?.data?.map((s) => s.id)) === JSON.stringify(sitesSample?.data?.map((s) => s.id)) &&
-    baselineSample?.meta?.total === sitesSample?.meta?.total;
-  if (!sameShape) log('  WARNING: the baseline answer differs from OpsDeck\'s (keys, page ids or total); see baseline_check in the JSON');
-  measured.push(await runPhase({ label, proc: baseline, port: baselinePort, phase: { id: 'baseline_sites_list', name: `bare node:http + pg, GET ${SITES_PATH}`, server: 'baseline', connections: options.connections, request: { method: 'GET', path: SITES_PATH } }, options }));
-  await stopProcess(baseline);
+  let sameShape = null;
+  let baselineSample = null;
+  if (options.phases.includes('sites_list')) {
+    const baselinePort = await freePort();
+    const baselineEnv = { PATH: process.env.PATH ?? '', PORT: String(baselinePort), HOST: '127.0.0.1' };
+    if (embedded) baselineEnv.PGLITE_DIR = path.join(dataDir, 'pglite');
+    else baselineEnv.DATABASE_URL = databaseUrl;
+    const baseline = spawnNode(`baseline-sites ${label}`, BASELINE, baselineEnv);
+    await waitUntilHealthy(baseline, baselinePort);
+    baselineSample = safeJson((await api(baselinePort, 'GET', SITES_PATH, { expect: 200 })).body);
+    sameShape =
+      JSON.stringify(topKeys(baselineSample)) === JSON.stringify(topKeys(sitesSample)) &&
+      JSON.stringify(topKeys(baselineSample?.meta)) === JSON.stringify(topKeys(sitesSample?.meta)) &&
+      JSON.stringify(topKeys(baselineSample?.links)) === JSON.stringify(topKeys(sitesSample?.links)) &&
+      JSON.stringify(topKeys(baselineSample?.data?.[0])) === JSON.stringify(topKeys(sitesSample?.data?.[0])) &&
+      JSON.stringify(baselineSample?.data?.map((s) => s.id)) === JSON.stringify(sitesSample?.data?.map((s) => s.id)) &&
+      baselineSample?.meta?.total === sitesSample?.meta?.total;
+    if (!sameShape) log('  WARNING: the baseline answer differs from OpsDeck\'s (keys, page ids or total); see baseline_check in the JSON');
+    measured.push(await runPhase({ label, proc: baseline, port: baselinePort, phase: { id: 'baseline_sites_list', name: `bare node:http + pg, GET ${SITES_PATH}`, server: 'baseline', connections: options.connections, request: { method: 'GET', path: SITES_PATH } }, options }));
+    await stopProcess(baseline);
+  }
 
   const get = (id) => measured.find((m) => m.id === id)?.result;
   const sitesList = get('sites_list');
   const baselineList = get('baseline_sites_list');
-  const ratio = baselineList?.rps_mean ? round(sitesList.rps_mean / baselineList.rps_mean, 3) : null;
+  const ratio = sitesList && baselineList?.rps_mean ? round(sitesList.rps_mean / baselineList.rps_mean, 3) : null;
   const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'met' : 'MISSED');
+  // Phases left out with --phases have no target row.
   const targets = [
-    { target: `ingestion p50 <= ${TARGETS.ingest_p50_ms} ms`, value: get('ingest').latency_ms.p50, verdict: verdict(get('ingest').latency_ms.p50 <= TARGETS.ingest_p50_ms) },
-    { target: `GET /sites req/s >= ${TARGETS.sites_ratio_min} x bare node:http + pg`, value: ratio, verdict: verdict(ratio === null ? null : ratio >= TARGETS.sites_ratio_min) },
-    { target: `GET /sites p99 <= ${TARGETS.sites_p99_ms} ms`, value: sitesList.latency_ms.p99, verdict: verdict(sitesList.latency_ms.p99 <= TARGETS.sites_p99_ms) },
-    { target: `module-updates report p50 <= ${TARGETS.report_p50_ms} ms`, value: get('report_module_updates').latency_ms.p50, verdict: verdict(get('report_module_updates').latency_ms.p50 <= TARGETS.report_p50_ms) },
-    { target: `patch-run report p50 <= ${TARGETS.report_p50_ms} ms`, value: get('report_patch_run').latency_ms.p50, verdict: verdict(get('report_patch_run').latency_ms.p50 <= TARGETS.report_p50_ms) },
-  ];
+    ['ingest', () => ({ target: `ingestion p50 <= ${TARGETS.ingest_p50_ms} ms`, value: get('ingest').latency_ms.p50, verdict: verdict(get('ingest').latency_ms.p50 <= TARGETS.ingest_p50_ms) })],
+    ['sites_list', () => ({ target: `GET /sites req/s >= ${TARGETS.sites_ratio_min} x bare node:http + pg`, value: ratio, verdict: verdict(ratio === null ? null : ratio >= TARGETS.sites_ratio_min) })],
+    ['sites_list', () => ({ target: `GET /sites p99 <= ${TARGETS.sites_p99_ms} ms`, value: sitesList.latency_ms.p99, verdict: verdict(sitesList.latency_ms.p99 <= TARGETS.sites_p99_ms) })],
+    ['report_module_updates', () => ({ target: `module-updates report p50 <= ${TARGETS.report_p50_ms} ms`, value: get('report_module_updates').latency_ms.p50, verdict: verdict(get('report_module_updates').latency_ms.p50 <= TARGETS.report_p50_ms) })],
+    ['report_patch_run', () => ({ target: `patch-run report p50 <= ${TARGETS.report_p50_ms} ms`, value: get('report_patch_run').latency_ms.p50, verdict: verdict(get('report_patch_run').latency_ms.p50 <= TARGETS.report_p50_ms) })],
+  ]
+    .filter(([id]) => get(id))
+    .map(([, row]) => row());
   return {
     database: embedded ? 'embedded PGlite' : 'external PostgreSQL',
     data,
@@ -348,11 +366,47 @@ async function runSeries({ label, databaseUrl, knownVariables, options }) {
     baseline_check: { same_shape_ids_and_total: sameShape, opsdeck_meta: sitesSample?.meta ?? null, baseline_meta: baselineSample?.meta ?? null },
     phases: measured,
     ratio_sites_list: ratio,
+    interleaved,
     server_memory_at_end_mb: { rss: mb(after?.rss_kb), hwm: mb(after?.hwm_kb) },
     stopped,
     targets,
   };
 }
+
+/**
+ * --interleave N (external PostgreSQL only): the bare server runs beside OpsDeck and the two take turns, N rounds of
+ * GET /sites each, the order alternating, so a change of machine load between two windows cannot decide the ratio.
+ */
+async function measureInterleaved({ label, proc, port, databaseUrl, embedded, auth, options }) {
+  if (options.interleave === 0 || !options.phases.includes('sites_list')) return null;
+  if (embedded) {
+    log(`[${label}] --interleave needs an external database (PGlite serves one process); skipped`);
+    return null;
+  }
+  const baselinePort = await freePort();
+  const baseline = spawnNode(`baseline-sites ${label} (interleaved)`, BASELINE, { PATH: process.env.PATH ?? '', PORT: String(baselinePort), HOST: '127.0.0.1', DATABASE_URL: databaseUrl });
+  const rounds = [];
+  try {
+    await waitUntilHealthy(baseline, baselinePort);
+    const opsdeckTurn = (round) => runPhase({ label, proc, port, phase: { id: `sites_list_round_${round}`, name: `GET ${SITES_PATH}, round ${round}`, connections: options.connections, request: { method: 'GET', path: SITES_PATH, headers: auth } }, options });
+    const baselineTurn = (round) => runPhase({ label, proc: baseline, port: baselinePort, phase: { id: `baseline_round_${round}`, name: `bare node:http + pg, GET ${SITES_PATH}, round ${round}`, server: 'baseline', connections: options.connections, request: { method: 'GET', path: SITES_PATH } }, options });
+    for (let round = 1; round <= options.interleave; round++) {
+      const opsdeckFirst = round % 2 === 1;
+      const first = await (opsdeckFirst ? opsdeckTurn(round) : baselineTurn(round));
+      const second = await (opsdeckFirst ? baselineTurn(round) : opsdeckTurn(round));
+      const [o, b] = opsdeckFirst ? [first.result, second.result] : [second.result, first.result];
+      const summary = (r) => ({ rps_mean: r.rps_mean, p50: r.latency_ms.p50, p95: r.latency_ms.p95, p99: r.latency_ms.p99, cpu_ms_per_request: r.cpu_ms_per_request, server_cpu_share: r.server_cpu_share, non_2xx: r.non_2xx, errors: r.errors + r.timeouts });
+      rounds.push({ round, first: opsdeckFirst ? 'opsdeck' : 'baseline', opsdeck: summary(o), baseline: summary(b), ratio: b.rps_mean ? round3(o.rps_mean / b.rps_mean) : null });
+    }
+  } finally {
+    await stopProcess(baseline);
+  }
+  const ratios = rounds.map((r) => r.ratio).filter((r) => r !== null).sort((x, y) => x - y);
+  const median = ratios.length === 0 ? null : ratios.length % 2 ? ratios[(ratios.length - 1) / 2] : round3((ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2);
+  return { rounds, median_ratio: median };
+}
+
+const round3 = (value) => round(value, 3);
 
 // ---------------------------------------------------------------------------------------------- report
 
@@ -378,6 +432,16 @@ function markdown(results) {
     }
     lines.push('');
     lines.push(`GET /sites OpsDeck / bare node:http + pg = **${fmt(series.ratio_sites_list)}**; server peak RSS (VmHWM) at the end: ${fmt(series.server_memory_at_end_mb.hwm, ' MB')}.`);
+    if (series.interleaved) {
+      lines.push('');
+      lines.push(`Interleaved (both servers up, alternating ${results.options.duration} s windows): median ratio **${fmt(series.interleaved.median_ratio)}**.`);
+      lines.push('');
+      lines.push('| Round | first | OpsDeck req/s | p99 ms | CPU ms/req | bare req/s | p99 ms | CPU ms/req | ratio |');
+      lines.push('|---|---|---|---|---|---|---|---|---|');
+      for (const r of series.interleaved.rounds) {
+        lines.push(`| ${r.round} | ${r.first} | ${fmt(r.opsdeck.rps_mean)} | ${fmt(r.opsdeck.p99)} | ${fmt(r.opsdeck.cpu_ms_per_request)} | ${fmt(r.baseline.rps_mean)} | ${fmt(r.baseline.p99)} | ${fmt(r.baseline.cpu_ms_per_request)} | ${fmt(r.ratio)} |`);
+      }
+    }
     lines.push('');
     lines.push('| Target | Measured | Verdict |');
     lines.push('|---|---|---|');

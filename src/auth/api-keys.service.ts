@@ -8,6 +8,7 @@ import { OrganizationsRepository } from '../organizations/organizations.reposito
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 import type { ApiKeyEntity } from './entities/api-key.entity.js';
+import { PrincipalCache } from './principal-cache.js';
 import type { Principal } from './principal.js';
 import { API_KEY_PREFIX, generateSecretToken, sha256Hex, VISIBLE_KEY_LENGTH } from './secret-tokens.js';
 
@@ -19,6 +20,7 @@ export class ApiKeysService {
     private readonly apiKeysRepository: ApiKeysRepository,
     private readonly organizationsRepository: OrganizationsRepository,
     private readonly auditService: AuditService,
+    private readonly principalCache: PrincipalCache,
   ) {}
 
   async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
@@ -66,18 +68,23 @@ export class ApiKeysService {
     return new Page(rows.map(toApiKeyDto), total, query);
   }
 
+  /** Refused at once on every instance: the cached principal is dropped after the commit. */
   async revoke(id: string): Promise<ApiKeyDto> {
-    return this.dataSource.transaction(async (manager) => {
-      const key = await this.apiKeysRepository.findById(id, manager);
-      if (!key || key.revokedAt) throw Errors.notFound('api_key');
-      await this.apiKeysRepository.revoke(id, manager);
-      await this.auditService.record(
-        { action: 'api_key.revoke', resourceType: 'api_key', resourceId: id, changes: { prefix: key.prefix } },
-        manager,
-      );
-      const revoked = await this.apiKeysRepository.findById(id, manager);
-      return toApiKeyDto(revoked ?? key);
-    });
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const key = await this.apiKeysRepository.findById(id, manager);
+        if (!key || key.revokedAt) throw Errors.notFound('api_key');
+        await this.apiKeysRepository.revoke(id, manager);
+        await this.auditService.record(
+          { action: 'api_key.revoke', resourceType: 'api_key', resourceId: id, changes: { prefix: key.prefix } },
+          manager,
+        );
+        const revoked = await this.apiKeysRepository.findById(id, manager);
+        return toApiKeyDto(revoked ?? key);
+      });
+    } finally {
+      await this.principalCache.invalidate({ scope: 'api_key', id });
+    }
   }
 }
 

@@ -17,6 +17,7 @@ import { AuthorizationGuard } from './authorization.guard.js';
 import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { RevokedTokenEntity } from './entities/revoked-token.entity.js';
 import { FirstAdminService } from './first-admin.service.js';
+import { PrincipalCache } from './principal-cache.js';
 import { resolveJwtSecret } from './jwt-secret.js';
 import { RevokedTokensRepository } from './revoked-tokens.repository.js';
 import { TokenService } from './token.service.js';
@@ -45,10 +46,11 @@ import { TokenService } from './token.service.js';
     AuthService,
     AuthenticationService,
     FirstAdminService,
+    PrincipalCache,
     RevokedTokensRepository,
     TokenService,
     { provide: APP_GUARD, useClass: AuthorizationGuard },
   ],
-  exports: [AuthenticationService, FirstAdminService],
+  exports: [AuthenticationService, FirstAdminService, PrincipalCache],
 })
 export class AuthModule {}

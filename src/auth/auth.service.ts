@@ -11,6 +11,7 @@ import { InjectConfig } from '../config/config.module.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { AccessTokenDto, LoginDto, MeDto } from './dto/auth.dto.js';
 import { PasswordHasher } from './password-hasher.js';
+import { PrincipalCache } from './principal-cache.js';
 import { hasPermission, Permission, type Principal } from './principal.js';
 import { RevokedTokensRepository } from './revoked-tokens.repository.js';
 import { TokenService } from './token.service.js';
@@ -29,6 +30,7 @@ export class AuthService implements OnModuleInit {
     private readonly tokenService: TokenService,
     private readonly rateLimits: RateLimitService,
     private readonly auditService: AuditService,
+    private readonly principalCache: PrincipalCache,
   ) {}
 
   onModuleInit(): void {
@@ -72,10 +74,14 @@ export class AuthService implements OnModuleInit {
     if (principal.kind !== 'user' || !token || !id) {
       throw Errors.rule('AUTH.NOT_A_SESSION', 'Only a bearer token can be logged out; revoke API keys instead');
     }
-    await this.dataSource.transaction(async (manager) => {
-      await this.revokedTokensRepository.revoke(token.jti, id, token.expiresAt, manager);
-      await this.auditService.record({ action: 'auth.logout', resourceType: 'auth', resourceId: id }, manager);
-    });
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await this.revokedTokensRepository.revoke(token.jti, id, token.expiresAt, manager);
+        await this.auditService.record({ action: 'auth.logout', resourceType: 'auth', resourceId: id }, manager);
+      });
+    } finally {
+      await this.principalCache.invalidate({ scope: 'token', id: token.jti });
+    }
     await this.revokedTokensRepository.purgeExpired();
   }
 

@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { InjectConfig } from '../config/config.module.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { ApiKeysRepository, LAST_USED_RESOLUTION_MS } from './api-keys.repository.js';
+import { PrincipalCache } from './principal-cache.js';
 import type { Principal } from './principal.js';
 import { sameDigest, sha256Hex } from './secret-tokens.js';
 import { TokenService } from './token.service.js';
@@ -22,6 +23,7 @@ export class AuthenticationService {
     private readonly tokenService: TokenService,
     private readonly usersRepository: UsersRepository,
     private readonly apiKeysRepository: ApiKeysRepository,
+    private readonly principalCache: PrincipalCache,
   ) {}
 
   async authenticate(request: Request): Promise<Principal | null | typeof INVALID_CREDENTIALS> {
@@ -40,17 +42,25 @@ export class AuthenticationService {
     if (token.split('.').length !== 3) return this.fromApiKey(token);
     const claims = await this.tokenService.verify(token);
     if (!claims) return INVALID_CREDENTIALS;
+    const cacheKey = `jwt:${claims.jti}`;
+    const expiresAt = claims.exp * 1000;
+    const cached = this.principalCache.get(cacheKey)?.principal;
+    // Only we sign tokens, so one jti has one subject and expiry; anything else is looked up afresh.
+    if (cached && cached.id === claims.sub && cached.token?.expiresAt.getTime() === expiresAt) return cached;
+    const ticket = this.principalCache.ticket();
     const user = await this.usersRepository.findTokenUser(claims.sub, claims.jti);
     if (!user || user.tokenRevoked) return INVALID_CREDENTIALS;
-    return {
+    const principal: Principal = {
       kind: 'user',
       id: user.id,
       label: user.email,
       role: user.role,
       organizationId: user.organizationId,
       siteId: null,
-      token: { jti: claims.jti, expiresAt: new Date(claims.exp * 1000) },
+      token: { jti: claims.jti, expiresAt: new Date(expiresAt) },
     };
+    this.principalCache.store(cacheKey, principal, ticket, { notAfter: principal.token?.expiresAt });
+    return principal;
   }
 
   private async fromApiKey(presented: string): Promise<Principal | typeof INVALID_CREDENTIALS> {
@@ -60,12 +70,25 @@ export class AuthenticationService {
     if (bootstrapHash && sameDigest(digest, bootstrapHash)) {
       return { kind: 'bootstrap', id: null, label: 'bootstrap-token', role: 'admin', organizationId: null, siteId: null };
     }
+    const cacheKey = `key:${digest}`;
+    const cached = this.principalCache.get(cacheKey);
+    if (cached) {
+      const { principal } = cached;
+      if (principal.id !== null && (cached.lastUsedAt === null || Date.now() - cached.lastUsedAt >= LAST_USED_RESOLUTION_MS)) {
+        cached.lastUsedAt = Date.now();
+        await this.apiKeysRepository.touchLastUsed(principal.id);
+      }
+      return principal;
+    }
+    const ticket = this.principalCache.ticket();
     const key = await this.apiKeysRepository.findUsableByHash(digest);
     if (!key) return INVALID_CREDENTIALS;
-    if (key.lastUsedAt === null || Date.now() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+    let lastUsedAt = key.lastUsedAt?.getTime() ?? null;
+    if (lastUsedAt === null || Date.now() - lastUsedAt >= LAST_USED_RESOLUTION_MS) {
       await this.apiKeysRepository.touchLastUsed(key.id);
+      lastUsedAt = Date.now();
     }
-    return {
+    const principal: Principal = {
       kind: 'api_key',
       id: key.id,
       label: key.prefix,
@@ -73,5 +96,7 @@ export class AuthenticationService {
       organizationId: key.organizationId,
       siteId: key.siteId,
     };
+    this.principalCache.store(cacheKey, principal, ticket, { notAfter: key.expiresAt, lastUsedAt });
+    return principal;
   }
 }

@@ -30,6 +30,8 @@ const authSchema = z.strictObject({
     .string()
     .regex(/^[a-f0-9]{64}$/, 'must be a lower-case hex SHA-256 digest (64 characters)')
     .nullable(),
+  /** How long an authenticated principal is reused without reading the database again; 0 turns the cache off. */
+  principal_cache_ttl_ms: z.number().int().min(0).max(60_000),
 });
 
 const timeoutMs = z.number().int().min(100).max(3_600_000);

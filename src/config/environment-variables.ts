@@ -23,6 +23,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'JWT_SECRET', path: ['auth', 'jwt_secret'], kind: 'string', description: 'token signing secret (>= 32 characters)' },
   { name: 'JWT_EXPIRES_IN', path: ['auth', 'jwt_expires_in_seconds'], kind: 'integer', description: 'token lifetime in seconds' },
   { name: 'API_TOKEN_HASH', path: ['auth', 'api_token_hash'], kind: 'string', description: 'SHA-256 of the bootstrap admin token' },
+  { name: 'PRINCIPAL_CACHE_TTL_MS', path: ['auth', 'principal_cache_ttl_ms'], kind: 'integer', description: 'how long an authenticated user or key is reused without a database read (0: off)' },
   { name: 'ADMIN_EMAIL', path: ['admin', 'email'], kind: 'string', description: 'first admin created when none exists' },
   { name: 'ADMIN_PASSWORD', path: ['admin', 'password'], kind: 'string', description: "first admin's password (generated when unset)" },
   { name: 'RATE_LIMIT_PER_MINUTE', path: ['rate_limit', 'per_minute'], kind: 'integer', description: 'requests per minute per client' },

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { PrincipalCache } from '../auth/principal-cache.js';
 import { seesAllOrganizations, type Principal } from '../auth/principal.js';
 import { Errors } from '../common/errors/errors.js';
 import { UNIQUENESS, uniquenessConflict } from '../common/errors/uniqueness.js';
@@ -21,6 +22,7 @@ export class OrganizationsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly organizationsRepository: OrganizationsRepository,
     private readonly auditService: AuditService,
+    private readonly principalCache: PrincipalCache,
   ) {}
 
   async create(principal: Principal, dto: CreateOrganizationDto): Promise<OrganizationDto> {
@@ -76,26 +78,31 @@ export class OrganizationsService {
 
   /** Soft delete; its users are soft-deleted and its API keys revoked in the same transaction. */
   async remove(principal: Principal, id: string): Promise<OrganizationDto> {
-    return this.dataSource.transaction(async (manager) => {
-      const organization = await this.findVisible(principal, id, manager);
-      if (principal.organizationId === id) {
-        throw Errors.rule('ORGANIZATION.OWN', 'You cannot delete the organization you belong to');
-      }
-      if ((await this.organizationsRepository.countLiveAdminsOutside(id, manager)) === 0) {
-        throw Errors.rule('ORGANIZATION.LAST_ADMINS', 'This organization holds the last admins; at least one must remain');
-      }
-      const cascaded = await this.organizationsRepository.softDeleteWithMembers(id, manager);
-      await this.auditService.record(
-        {
-          action: 'organization.delete',
-          resourceType: 'organization',
-          resourceId: id,
-          changes: { users_deleted: cascaded.users, sites_deleted: cascaded.sites, api_keys_revoked: cascaded.apiKeys },
-        },
-        manager,
-      );
-      return toOrganizationDto({ ...organization, deletedAt: new Date() });
-    });
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const organization = await this.findVisible(principal, id, manager);
+        if (principal.organizationId === id) {
+          throw Errors.rule('ORGANIZATION.OWN', 'You cannot delete the organization you belong to');
+        }
+        if ((await this.organizationsRepository.countLiveAdminsOutside(id, manager)) === 0) {
+          throw Errors.rule('ORGANIZATION.LAST_ADMINS', 'This organization holds the last admins; at least one must remain');
+        }
+        const cascaded = await this.organizationsRepository.softDeleteWithMembers(id, manager);
+        await this.auditService.record(
+          {
+            action: 'organization.delete',
+            resourceType: 'organization',
+            resourceId: id,
+            changes: { users_deleted: cascaded.users, sites_deleted: cascaded.sites, api_keys_revoked: cascaded.apiKeys },
+          },
+          manager,
+        );
+        return toOrganizationDto({ ...organization, deletedAt: new Date() });
+      });
+    } finally {
+      // Its users' tokens and its keys stop working on every instance.
+      await this.principalCache.invalidate({ scope: 'organization', id });
+    }
   }
 
   /** Another organization's resource is "not found", never "forbidden": its existence is not disclosed. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { PrincipalCache } from '../auth/principal-cache.js';
 import { seesAllOrganizations, type Principal } from '../auth/principal.js';
 import { Errors } from '../common/errors/errors.js';
 import { UNIQUENESS, uniquenessConflict } from '../common/errors/uniqueness.js';
@@ -21,6 +22,7 @@ export class SitesService {
     private readonly organizationsRepository: OrganizationsRepository,
     private readonly siteAccess: SiteAccess,
     private readonly auditService: AuditService,
+    private readonly principalCache: PrincipalCache,
   ) {}
 
   async create(principal: Principal, dto: CreateSiteDto): Promise<SiteDto> {
@@ -95,15 +97,19 @@ export class SitesService {
 
   /** Soft delete: history stays; the API keys limited to the site are revoked with it. */
   async remove(principal: Principal, id: string): Promise<SiteDto> {
-    return this.dataSource.transaction(async (manager) => {
-      const site = await this.siteAccess.lockVisible(principal, id, manager);
-      const { apiKeys } = await this.sitesRepository.softDelete(id, manager);
-      await this.auditService.record(
-        { action: 'site.delete', resourceType: 'site', resourceId: id, changes: { api_keys_revoked: apiKeys } },
-        manager,
-      );
-      return toSiteDto({ ...site, deletedAt: new Date() });
-    });
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const site = await this.siteAccess.lockVisible(principal, id, manager);
+        const { apiKeys } = await this.sitesRepository.softDelete(id, manager);
+        await this.auditService.record(
+          { action: 'site.delete', resourceType: 'site', resourceId: id, changes: { api_keys_revoked: apiKeys } },
+          manager,
+        );
+        return toSiteDto({ ...site, deletedAt: new Date() });
+      });
+    } finally {
+      await this.principalCache.invalidate({ scope: 'site', id });
+    }
   }
 
   /** Admins may place a site in any live organization; everyone else only in their own. */

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
+import { PrincipalCache } from '../auth/principal-cache.js';
 import { seesAllOrganizations, type Principal, type Role } from '../auth/principal.js';
 import { Errors } from '../common/errors/errors.js';
 import { UNIQUENESS, uniquenessConflict } from '../common/errors/uniqueness.js';
@@ -31,6 +32,7 @@ export class UsersService {
     private readonly organizationsRepository: OrganizationsRepository,
     private readonly passwordHasher: PasswordHasher,
     private readonly auditService: AuditService,
+    private readonly principalCache: PrincipalCache,
   ) {}
 
   async create(principal: Principal, dto: CreateUserDto): Promise<UserDto> {
@@ -112,35 +114,44 @@ export class UsersService {
       }
     }
     const newHash = dto.password !== undefined ? await this.passwordHasher.hash(dto.password) : undefined;
-    return this.dataSource.transaction(async (manager) => {
-      await this.usersRepository.lockAdminChanges(manager);
-      const current = await this.usersRepository.findById(id, manager);
-      if (!current) throw Errors.notFound('user');
-      const user = current.user;
-      const changes = await this.applyChanges(user, dto, newHash, manager);
-      await this.usersRepository.save(user, manager);
-      await this.assertAdminRemains(manager);
-      await this.auditService.record({ action: 'user.update', resourceType: 'user', resourceId: id, changes }, manager);
-      return this.toDto(id, manager);
-    });
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        await this.usersRepository.lockAdminChanges(manager);
+        const current = await this.usersRepository.findById(id, manager);
+        if (!current) throw Errors.notFound('user');
+        const user = current.user;
+        const changes = await this.applyChanges(user, dto, newHash, manager);
+        await this.usersRepository.save(user, manager);
+        await this.assertAdminRemains(manager);
+        await this.auditService.record({ action: 'user.update', resourceType: 'user', resourceId: id, changes }, manager);
+        return this.toDto(id, manager);
+      });
+    } finally {
+      // Role, organization, email (the audit label) or deletion may have changed: its tokens are re-read.
+      await this.principalCache.invalidate({ scope: 'user', id });
+    }
   }
 
   async remove(principal: Principal, id: string): Promise<UserDto> {
     await this.findVisible(principal, id);
-    return this.dataSource.transaction(async (manager) => {
-      await this.usersRepository.lockAdminChanges(manager);
-      const current = await this.usersRepository.findById(id, manager);
-      if (!current || current.user.isDeleted) throw Errors.notFound('user');
-      current.user.isDeleted = true;
-      current.user.deletedAt = new Date();
-      await this.usersRepository.save(current.user, manager);
-      await this.assertAdminRemains(manager);
-      await this.auditService.record(
-        { action: 'user.delete', resourceType: 'user', resourceId: id, changes: { is_deleted: { from: false, to: true } } },
-        manager,
-      );
-      return this.toDto(id, manager);
-    });
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        await this.usersRepository.lockAdminChanges(manager);
+        const current = await this.usersRepository.findById(id, manager);
+        if (!current || current.user.isDeleted) throw Errors.notFound('user');
+        current.user.isDeleted = true;
+        current.user.deletedAt = new Date();
+        await this.usersRepository.save(current.user, manager);
+        await this.assertAdminRemains(manager);
+        await this.auditService.record(
+          { action: 'user.delete', resourceType: 'user', resourceId: id, changes: { is_deleted: { from: false, to: true } } },
+          manager,
+        );
+        return this.toDto(id, manager);
+      });
+    } finally {
+      await this.principalCache.invalidate({ scope: 'user', id });
+    }
   }
 
   private async insertUser(

@@ -19,6 +19,8 @@ export function observeRequests(logger: Logger, metrics: MetricsService): Reques
   return (request: Request, response: Response, next: NextFunction) => {
     const requestId = resolveRequestId(request.headers[REQUEST_ID_HEADER]);
     const started = process.hrtime.bigint();
+    // Express derives request.ip (trust proxy, X-Forwarded-For) on every read: once per request is enough.
+    const ip = request.ip;
     response.setHeader('X-Request-Id', requestId);
     response.on('finish', () => {
       const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -26,6 +28,8 @@ export function observeRequests(logger: Logger, metrics: MetricsService): Reques
       const status = response.statusCode;
       metrics.observeRequest({ method: request.method, route, status, durationSeconds });
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      // At LOG_LEVEL=warn most lines are dropped; do not build them first.
+      if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
           request_id: requestId,
@@ -34,12 +38,12 @@ export function observeRequests(logger: Logger, metrics: MetricsService): Reques
           path: request.originalUrl.split('?')[0],
           status,
           duration_ms: Math.round(durationSeconds * 1e5) / 100,
-          ip: request.ip,
+          ip,
         },
         'request completed',
       );
     });
     const userAgent = request.headers['user-agent']?.slice(0, 500);
-    requestContext.run({ requestId, ip: request.ip, userAgent }, next);
+    requestContext.run({ requestId, ip, userAgent }, next);
   };
 }

@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import { requestContext } from '../http/request-context.js';
 import { SKIP_RATE_LIMIT } from './rate-limit.decorators.js';
 import { RateLimitExceededError, RateLimitService, type RateLimitState } from './rate-limit.service.js';
 
@@ -29,7 +30,8 @@ export class RateLimitGuard implements CanActivate {
 }
 
 export function clientKey(request: Request): string {
-  return request.ip ?? request.socket.remoteAddress ?? 'unknown';
+  // The first middleware resolved the address already (request.ip is recomputed on every read).
+  return requestContext.current()?.ip ?? request.ip ?? request.socket.remoteAddress ?? 'unknown';
 }
 
 function setRateLimitHeaders(response: Response, state: RateLimitState): void {
