@@ -35,9 +35,20 @@ export class AuthenticationService {
     return null;
   }
 
-  private async fromBearer(header: string): Promise<Principal | typeof INVALID_CREDENTIALS> {
+  /** The same, for transports without HTTP headers (the Socket.IO handshake's `auth: {token}` or `{api_key}`). */
+  async authenticateCredentials(credentials: { readonly token?: string; readonly apiKey?: string }): Promise<Principal | null | typeof INVALID_CREDENTIALS> {
+    if (credentials.token !== undefined) return this.fromToken(credentials.token);
+    if (credentials.apiKey !== undefined) return this.fromApiKey(credentials.apiKey);
+    return null;
+  }
+
+  private fromBearer(header: string): Promise<Principal | typeof INVALID_CREDENTIALS> {
     const token = BEARER.exec(header)?.[1];
-    if (!token || token.length > 4096) return INVALID_CREDENTIALS;
+    return token ? this.fromToken(token) : Promise.resolve(INVALID_CREDENTIALS);
+  }
+
+  private async fromToken(token: string): Promise<Principal | typeof INVALID_CREDENTIALS> {
+    if (token.length === 0 || token.length > 4096) return INVALID_CREDENTIALS;
     // Machine clients often send their key as a bearer token; a JWT always has three dot-separated parts.
     if (token.split('.').length !== 3) return this.fromApiKey(token);
     const claims = await this.tokenService.verify(token);

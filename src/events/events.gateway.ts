@@ -7,7 +7,6 @@ import {
   type OnGatewayInit,
 } from '@nestjs/websockets';
 import type { OnModuleDestroy } from '@nestjs/common';
-import type { Request } from 'express';
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import { AuthenticationService, INVALID_CREDENTIALS } from '../auth/authentication.service.js';
@@ -111,11 +110,10 @@ export class EventsGateway implements OnGatewayInit<Server>, OnGatewayConnection
   }
 
   private async authenticate(credentials: HandshakeCredentials): Promise<Principal | null> {
-    const headers: Record<string, string> = {};
-    if (credentials.token !== undefined) headers.authorization = `Bearer ${credentials.token}`;
-    else if (credentials.api_key !== undefined) headers['x-api-key'] = credentials.api_key;
-    else return null;
-    const principal = await this.authenticationService.authenticate({ headers } as unknown as Request);
+    const principal = await this.authenticationService.authenticateCredentials({
+      token: credentials.token,
+      apiKey: credentials.api_key,
+    });
     return principal === INVALID_CREDENTIALS ? null : principal;
   }
 }

@@ -22,6 +22,8 @@ const ALL_PERMISSIONS = [
   'idrac.write',
   'metrics.read',
   'module_report.write',
+  'operation.cancel',
+  'operation.read',
   'organization.read',
   'organization.write',
   'patch_run.write',
@@ -35,6 +37,7 @@ const ALL_PERMISSIONS = [
 const VIEWER_PERMISSIONS = [
   'container.read',
   'idrac.read',
+  'operation.read',
   'organization.read',
   'profile.update',
   'self.read',
@@ -46,6 +49,7 @@ const OPERATOR_PERMISSIONS = [
   'container.write',
   'idrac.write',
   'module_report.write',
+  'operation.cancel',
   'patch_run.write',
   'site.write',
 ].sort();
