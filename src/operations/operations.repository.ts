@@ -36,6 +36,11 @@ type Outcome = Extract<OperationStatus, 'succeeded' | 'failed' | 'cancelled' | '
 export class OperationsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /** False when the app was built without a database (OpenAPI generation). */
+  get connected(): boolean {
+    return this.dataSource.isInitialized;
+  }
+
   private get repository() {
     return this.dataSource.getRepository(OperationEntity);
   }

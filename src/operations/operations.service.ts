@@ -87,6 +87,7 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    if (!this.operationsRepository.connected) return;
     const interrupted = await this.operationsRepository.interruptUnfinished(this.instance, INTERRUPTED);
     if (interrupted.length > 0) {
       this.logger.warn({ operations: interrupted, instance: this.instance }, 'operations left unfinished by an earlier run were interrupted');
@@ -99,6 +100,7 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
     for (const { abort } of this.running.values()) abort.abort();
     const settled = Promise.allSettled([...this.running.values()].map((run) => run.done));
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
+    if (!this.operationsRepository.connected) return;
     const interrupted = await this.operationsRepository
       .interruptUnfinished(this.instance, INTERRUPTED)
       .catch((error: unknown) => {
