@@ -117,28 +117,22 @@ export class IdracSshClient {
           new IdracSshSession(connection, where, presentedHostKey ?? '', target.expectedHostKey === null, this.timeouts),
         );
       });
+      const hostKeyMismatch = (): IdracSshError =>
+        new IdracSshError(
+          'host_key_mismatch',
+          `${where}: host key ${presentedHostKey} does not match the pinned ${target.expectedHostKey}`,
+          presentedHostKey,
+        );
       connection.on('error', (err: Ssh2Error) => {
         if (hostKeyRefused) {
-          fail(
-            new IdracSshError(
-              'host_key_mismatch',
-              `${where}: host key ${presentedHostKey} does not match the pinned ${target.expectedHostKey}`,
-              presentedHostKey,
-            ),
-          );
+          fail(hostKeyMismatch());
           return;
         }
         fail(classifyConnectError(err, where, this.timeouts.connectTimeoutMs));
       });
       connection.on('close', () => {
         if (hostKeyRefused) {
-          fail(
-            new IdracSshError(
-              'host_key_mismatch',
-              `${where}: host key ${presentedHostKey} does not match the pinned ${target.expectedHostKey}`,
-              presentedHostKey,
-            ),
-          );
+          fail(hostKeyMismatch());
           return;
         }
         fail(new IdracSshError('unreachable', `${where}: connection closed before the SSH login completed`));
