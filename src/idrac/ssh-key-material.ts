@@ -78,10 +78,36 @@ export function sshFingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
+/**
+ * ssh2 drops leading zero bytes from an ed25519 public key (a fixed 32-byte string, not a number), so about one pair
+ * in 256 comes out with a 31-byte key in both halves; such a pair is discarded and made again.
+ */
+const MAX_ED25519_ATTEMPTS = 8;
+
 export async function generateSshKeyPair(options: GenerateSshKeyPairOptions): Promise<GeneratedSshKeyPair> {
   const comment = options.comment ?? '';
   if (!/^[\x20-\x7e]*$/.test(comment)) throw new InvalidKeyOptionsError('comment must be printable ASCII on one line');
-  const pair = await new Promise<ssh2.utils.KeyPairReturn>((resolve, reject) => {
+  for (let attempt = 1; ; attempt += 1) {
+    const pair = await generateWithSsh2(options, comment);
+    let parsed: ParsedPublicKey;
+    try {
+      parsed = parsePublicKey(pair.public);
+    } catch (error) {
+      if (options.type === 'ed25519' && attempt < MAX_ED25519_ATTEMPTS) continue;
+      throw error;
+    }
+    return {
+      type: parsed.type,
+      bits: parsed.bits,
+      publicKey: pair.public.trim(),
+      privateKey: pair.private,
+      fingerprint: parsed.fingerprint,
+    };
+  }
+}
+
+function generateWithSsh2(options: GenerateSshKeyPairOptions, comment: string): Promise<ssh2.utils.KeyPairReturn> {
+  return new Promise<ssh2.utils.KeyPairReturn>((resolve, reject) => {
     const done = (err: Error | null, keys: ssh2.utils.KeyPairReturn): void => (err ? reject(err) : resolve(keys));
     switch (options.type) {
       case 'rsa': {
@@ -105,14 +131,6 @@ export async function generateSshKeyPair(options: GenerateSshKeyPairOptions): Pr
         return;
     }
   });
-  const parsed = parsePublicKey(pair.public);
-  return {
-    type: parsed.type,
-    bits: parsed.bits,
-    publicKey: pair.public.trim(),
-    privateKey: pair.private,
-    fingerprint: parsed.fingerprint,
-  };
 }
 
 /**

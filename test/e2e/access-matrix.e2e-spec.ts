@@ -1,8 +1,17 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type supertest from 'supertest';
+import type { Principal } from '../../src/auth/principal.js';
+import { OperationsService } from '../../src/operations/operations.service.js';
+import { fakeLxc, type FakeLxc } from '../support/fake-lxc.js';
+import { FakeLxcHostModule } from '../support/fake-lxc-host.module.js';
 import { bearer, IdentityFixtures, unique, type TestOrganization, type TestUser } from '../support/identity.js';
 import { expectError } from '../support/identity-assertions.js';
+import { IdracFleet } from '../support/idrac-simulator/fleet.js';
+import type { IdracSimulator } from '../support/idrac-simulator/idrac-simulator.js';
 import { startTestApp, TEST_ADMIN, type TestApp } from '../support/test-app.js';
 
 /**
@@ -34,7 +43,7 @@ const CALLERS = [
 type CallerName = (typeof CALLERS)[number];
 
 /** The status each caller must get; null where the scenario has no meaning for that caller (a key has no "self"). */
-type Expected = 200 | 201 | 401 | 403 | 404 | 422 | null;
+type Expected = 200 | 201 | 202 | 401 | 403 | 404 | 409 | 422 | null;
 type Row = readonly [Expected, Expected, Expected, Expected, Expected, Expected, Expected, Expected, Expected, Expected];
 
 const n = null;
@@ -84,6 +93,43 @@ const MATRIX: Readonly<Record<string, Row>> = {
   // Reports cover the sites in reach: organization B's callers get a report without A's sites.
   'GET /api/v1/reports/module-updates':                  [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
   'GET /api/v1/reports/patch-run':                       [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  // Operations are read by every role and cancelled by operators. Like the containers and iDRACs they act on they
+  // are not organization-scoped; another organization's caller sees who asked for one as null.
+  'GET /api/v1/operations':                              [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'GET /api/v1/operations/{operation_id}':               [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'GET /api/v1/operations/{operation_id}/wait':          [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'DELETE /api/v1/operations/{operation_id}':            [200,  403,  200,  403,  200,  403,  200,  403,  200,  401],
+  'DELETE /api/v1/operations/{operation_id} #running':   [409,  403,  409,  403,  409,  403,  409,  403,  409,  401],
+  'DELETE /api/v1/operations/{operation_id} #ended':     [409,  403,  409,  403,  409,  403,  409,  403,  409,  401],
+  // The host's containers belong to no organization: viewers read, operators act (202 and an operation).
+  'GET /api/v1/containers':                              [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'POST /api/v1/containers':                             [202,  403,  202,  403,  202,  403,  202,  403,  202,  401],
+  'GET /api/v1/containers/{name}':                       [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'DELETE /api/v1/containers/{name}':                    [202,  403,  202,  403,  202,  403,  202,  403,  202,  401],
+  'POST /api/v1/containers/{name}/restart':              [202,  403,  202,  403,  202,  403,  202,  403,  202,  401],
+  'POST /api/v1/containers/{name}/start':                [202,  403,  202,  403,  202,  403,  202,  403,  202,  401],
+  'POST /api/v1/containers/{name}/stop':                 [202,  403,  202,  403,  202,  403,  202,  403,  202,  401],
+  'POST /api/v1/containers/{name}/connect':              [200,  403,  200,  403,  200,  403,  200,  403,  200,  401],
+  'POST /api/v1/containers/{name}/authkey':              [202,  403,  202,  403,  202,  403,  202,  403,  202,  401],
+  'POST /api/v1/containers/{name}/portforward':          [201,  403,  201,  403,  201,  403,  201,  403,  201,  401],
+  'GET /api/v1/containers/{name}/portforward':           [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'DELETE /api/v1/containers/{name}/portforward/{rule}': [200,  403,  200,  403,  200,  403,  200,  403,  200,  401],
+  'GET /api/v1/images':                                  [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'POST /api/v1/network/setup':                          [202,  403,  202,  403,  202,  403,  202,  403,  202,  401],
+  // iDRAC keys, servers and deployments belong to no organization either: viewers read, operators act.
+  'POST /api/v1/idrac/keys':                             [201,  403,  201,  403,  201,  403,  201,  403,  201,  401],
+  'GET /api/v1/idrac/keys':                              [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'GET /api/v1/idrac/keys/{id}':                         [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'DELETE /api/v1/idrac/keys/{id}':                      [200,  403,  200,  403,  200,  403,  200,  403,  200,  401],
+  'POST /api/v1/idrac/servers':                          [201,  403,  201,  403,  201,  403,  201,  403,  201,  401],
+  'GET /api/v1/idrac/servers':                           [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'GET /api/v1/idrac/servers/{id}':                      [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'PUT /api/v1/idrac/servers/{id}':                      [200,  403,  200,  403,  200,  403,  200,  403,  200,  401],
+  'DELETE /api/v1/idrac/servers/{id}':                   [200,  403,  200,  403,  200,  403,  200,  403,  200,  401],
+  'POST /api/v1/idrac/servers/{id}/test':                [200,  403,  200,  403,  200,  403,  200,  403,  200,  401],
+  'POST /api/v1/idrac/deployments':                      [202,  403,  202,  403,  202,  403,  202,  403,  202,  401],
+  'GET /api/v1/idrac/deployments/{id}':                  [200,  200,  200,  200,  200,  200,  200,  200,  200,  401],
+  'POST /api/v1/idrac/revocations':                      [202,  403,  202,  403,  202,  403,  202,  403,  202,  401],
 };
 
 /** Routes that need no credentials at all; they are not resource routes and have their own tests. */
@@ -127,6 +173,16 @@ interface Case {
 
 type Arrange = (caller: Caller, expected: Exclude<Expected, null>) => Promise<Case> | Case;
 
+interface Operation {
+  readonly id: string;
+  readonly type: string;
+  readonly status: string;
+  readonly resource: { readonly type: string; readonly id: string };
+  readonly result: Record<string, unknown> | null;
+  readonly requested_by: { readonly kind: string; readonly id: string | null; readonly label: string | null };
+  readonly started_at: string | null;
+}
+
 describe('access matrix (BOLA/BFLA): every resource route × every kind of caller', () => {
   let t: TestApp;
   let fixtures: IdentityFixtures;
@@ -136,6 +192,20 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
   let orgA: TestOrganization;
   let orgB: TestOrganization;
   const callers = new Map<CallerName, Caller>();
+  // Containers run on the fake LXC tool set, iDRAC calls go to one simulated iDRAC.
+  let fake: FakeLxc;
+  let fleet: IdracFleet;
+  const idracPassword = `calvin-${randomUUID()}`;
+  /** A running container with an address and one port forward: read by every case, the target of refusals. */
+  let sharedContainer: string;
+  const sharedForward = 'shared-ssh';
+  /** A container create by A's operator that has ended. */
+  let endedOperation: Operation;
+  let sharedIdracKey: { id: string; name: string; public_key: string };
+  let sharedIdracServer: string;
+  const sharedIdracTag = `${prefix}-shared`;
+  /** A finished deployment (its id, not its operation's), made by the admin. */
+  let sharedDeployment: string;
 
   let siteA: string;
   /** A module that only siteA runs. */
@@ -144,7 +214,23 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
   const knownProject = `m_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    fake = fakeLxc();
+    fleet = await IdracFleet.start({ count: 1, password: idracPassword });
+    t = await startTestApp({
+      env: {
+        // Operations left running under this instance's name are interrupted when an instance of that name starts.
+        INSTANCE_NAME: unique('matrix-instance'),
+        LXC_PATH: fake.lxcPath,
+        LXC_TOOLS_PATH: fake.toolsPath,
+        SECRETS_MASTER_KEY: randomBytes(32).toString('hex'),
+        IDRAC_CONNECT_TIMEOUT_MS: '2000',
+        IDRAC_COMMAND_TIMEOUT_MS: '2000',
+        IDRAC_KEY_GENERATION_PER_MINUTE: '1000',
+        // Two gated operations fill the queue, so the next one stays pending.
+        OPERATIONS_MAX_RUNNING: '2',
+      },
+      extraModules: [FakeLxcHostModule.with(fake.hostOptions)],
+    });
     fixtures = new IdentityFixtures(t);
     adminToken = await fixtures.admin();
     adminId = (await t.http.get('/api/v1/auth/me').set(bearer(adminToken)).expect(200)).body.data.id as string;
@@ -196,10 +282,27 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
     moduleOfA = ((await t.http.get(`/api/v1/sites/${siteA}/modules`).set(bearer(adminToken)).expect(200)).body.data as Array<{
       module_id: string;
     }>)[0].module_id;
+
+    sharedContainer = await throwAwayContainer();
+    await addPortForward(sharedContainer, sharedForward);
+    const created = await t.http
+      .post('/api/v1/containers')
+      .set(callers.get('A-operator')!.headers)
+      .send({ name: containerName(), template: 'busybox', start: false });
+    expect(created.status).toBe(202);
+    endedOperation = await ended(created.body.data.id as string);
+    expect(endedOperation.status).toBe('succeeded');
+    sharedIdracKey = await throwAwayIdracKey();
+    sharedIdracServer = await throwAwayIdracServer([sharedIdracTag]);
+    const deployed = await deployAsAdmin(sharedIdracKey.id, sharedIdracServer);
+    sharedDeployment = deployed.resource.id;
   });
 
   afterAll(async () => {
+    for (const release of [...closedGates]) release();
     await t?.close();
+    fake?.cleanup();
+    await fleet?.stop();
   });
 
   // -------------------------------------------------------------------------------------------- admin reads
@@ -297,6 +400,249 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
     return { status: response.status, data: response.body.data as unknown };
   };
   const isSuccess = (status: number): boolean => status >= 200 && status < 300;
+
+  // ------------------------------------------------------------------- operations, containers and iDRACs
+
+  /** An operation as an admin sees it once it has ended (or after 20 s). */
+  const ended = async (operationId: string): Promise<Operation> =>
+    (await readOk(`/api/v1/operations/${operationId}/wait`, { timeout: 20 })).body.data as Operation;
+
+  const readOperation = async (operationId: string): Promise<Operation> =>
+    (await readOk(`/api/v1/operations/${operationId}`)).body.data as Operation;
+
+  /** A 202: the operation in data and at Location; answers it once it has ended. */
+  const acceptedOperation = async (response: supertest.Response, type: string): Promise<Operation> => {
+    expect(response.body.data).toMatchObject({ type, status: expect.stringMatching(/^(pending|running|succeeded)$/) });
+    expect(response.headers.location).toBe(`/api/v1/operations/${response.body.data.id}`);
+    return ended(response.body.data.id as string);
+  };
+
+  /** The operations on one resource (a container's name), as ids and statuses. */
+  const operationsOn = async (resourceId: string) =>
+    ((await readOk('/api/v1/operations', { resource_id: resourceId, per_page: 100 })).body.data as Operation[]).map(
+      (operation) => ({ id: operation.id, status: operation.status }),
+    );
+
+  /** Who asked for the ended operation (A's operator), as this caller may see it: only A's callers and admins may. */
+  const requesterAsSeenBy = (caller: Caller) => {
+    const requester = callers.get('A-operator')!.user!;
+    return caller.org === 'B'
+      ? { kind: 'user', id: null, label: null }
+      : { kind: 'user', id: requester.id, label: requester.email };
+  };
+
+  /** Releases of the gated operations still closed; afterAll opens whatever a failed case left closed. */
+  const closedGates = new Set<() => void>();
+
+  /** An operation submitted in-process (no route of its own) whose run waits until it is released. */
+  const gatedOperation = async (): Promise<{ id: string; release: () => void }> => {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const release = () => {
+      closedGates.delete(release);
+      open();
+    };
+    closedGates.add(release);
+    const admin = callers.get('admin')!;
+    const principal: Principal = {
+      kind: 'user',
+      id: adminId,
+      label: TEST_ADMIN.email,
+      role: 'admin',
+      organizationId: admin.organizationId,
+      siteId: null,
+    };
+    const operation = await t.opsdeck.app.get(OperationsService).submit(principal, {
+      type: 'matrix.gate',
+      resource: { type: 'matrix', id: unique(prefix) },
+      run: async () => {
+        await opened;
+        return { released: true };
+      },
+    });
+    return { id: operation.id, release };
+  };
+
+  /** A gated operation that stays pending: gated ones ahead of it hold every slot of the queue. */
+  const pendingOperation = async () => {
+    const ahead: Array<{ id: string; release: () => void }> = [];
+    for (let slot = 0; slot < t.opsdeck.config.operations.max_running; slot += 1) ahead.push(await gatedOperation());
+    const target = await gatedOperation();
+    expect(await readOperation(target.id)).toMatchObject({ status: 'pending', may_cancel: true });
+    return {
+      id: target.id,
+      /** Opens every gate and waits for the operations ahead of it to end. */
+      releaseAll: async () => {
+        for (const gate of [...ahead, target]) gate.release();
+        for (const gate of ahead) expect(await ended(gate.id)).toMatchObject({ status: 'succeeded' });
+      },
+    };
+  };
+
+  const runningOperation = async () => {
+    const target = await gatedOperation();
+    for (let attempt = 0; attempt < 100 && (await readOperation(target.id)).status !== 'running'; attempt += 1) await sleep(50);
+    expect(await readOperation(target.id)).toMatchObject({ status: 'running', may_cancel: false });
+    return target;
+  };
+
+  let lastAddress = 100;
+  let lastHostPort = 20_000;
+  const containerName = (): string => unique(`${prefix}-c`);
+  /** Addresses are only unique within this file's fake host. */
+  const nextAddress = (): string => {
+    lastAddress += 1;
+    if (lastAddress > 254) throw new Error('the matrix ran out of container addresses');
+    return `10.0.3.${lastAddress}/24`;
+  };
+  const nextHostPort = (): number => (lastHostPort += 1);
+
+  /** A container made for one case, as an admin, with an address: running, or stopped with `start: false`. */
+  const throwAwayContainer = async (start = true): Promise<string> => {
+    const name = containerName();
+    const accepted = await asAdmin('post', '/api/v1/containers').send({ name, template: 'busybox', ipv4: nextAddress(), start });
+    expect(accepted.status).toBe(202);
+    expect(await ended(accepted.body.data.id as string)).toMatchObject({ status: 'succeeded' });
+    return name;
+  };
+
+  /**
+   * Removes a throw-away container from the fake host once its case is done, behind the API's back (the delete route
+   * has its own cases): the fake lists containers one process each, so every container left slows every later call.
+   */
+  const discardContainer = (name: string): void => {
+    fake.setState(name, 'STOPPED');
+    rmSync(join(fake.lxcPath, name), { recursive: true, force: true });
+  };
+
+  const addPortForward = async (container: string, rule: string): Promise<void> => {
+    const response = await asAdmin('post', `/api/v1/containers/${container}/portforward`).send({
+      name: rule,
+      protocol: 'tcp',
+      host_port: nextHostPort(),
+      container_port: 22,
+    });
+    expect(response.status).toBe(201);
+  };
+
+  const readContainer = async (name: string) => {
+    const response = await asAdmin('get', `/api/v1/containers/${name}`);
+    return { status: response.status, data: response.body.data as Record<string, unknown> | undefined };
+  };
+
+  const portForwardsOf = async (name: string) => {
+    const response = await asAdmin('get', `/api/v1/containers/${name}/portforward`);
+    return { status: response.status, data: response.body.data as Array<Record<string, unknown>> | undefined };
+  };
+
+  const fileOrNull = (path: string): string | null => (existsSync(path) ? readFileSync(path, 'utf8') : null);
+
+  /** The fake tools that change a container (lxc-ls and lxc-info only read), and what each was called with. */
+  const CHANGING_TOOLS: ReadonlySet<string> = new Set(['lxc-create', 'lxc-start', 'lxc-stop', 'lxc-destroy', 'lxc-attach']);
+  const changingCalls = (name: string, tools: ReadonlySet<string> = CHANGING_TOOLS): string[] =>
+    fake
+      .calls()
+      .filter(([tool, ...args]) => tools.has(tool) && args.includes(name))
+      .map((call) => call.join(' '));
+
+  /** Everything a call on one container could change: as the API shows it, as the fake host keeps it, what ran. */
+  const hostState = async (name: string) => ({
+    container: await readContainer(name),
+    portForwards: await portForwardsOf(name),
+    config: fileOrNull(join(fake.lxcPath, name, 'config')),
+    authorizedKeys: fake.authorizedKeys(name),
+    nftRules: fileOrNull(join(fake.stateDir, 'nft', 'rules')),
+    networkDefault: fileOrNull(join(fake.lxcPath, 'opsdeck-network.default')),
+    changingCalls: changingCalls(name),
+    operations: await operationsOn(name),
+  });
+
+  /** A valid OpenSSH ed25519 public key line that no one else uses. */
+  const publicKeyLine = (): string => {
+    const u32 = (value: number) => Buffer.from([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]);
+    const type = Buffer.from('ssh-ed25519');
+    return `ssh-ed25519 ${Buffer.concat([u32(type.length), type, u32(32), randomBytes(32)]).toString('base64')} matrix@example`;
+  };
+  const keyMaterial = (publicKey: string): string => publicKey.split(' ')[1];
+
+  const idrac = (): IdracSimulator => fleet.simulators[0];
+
+  /** What a call could change on the simulated iDRAC: its key slots, and who logged in. */
+  const idracState = () => ({ slots: idrac().slots(), logins: idrac().authAttempts.length });
+
+  const emptyIdracSlots = (): void => {
+    for (let slot = 1; slot <= idrac().slots().length; slot += 1) idrac().setSlot(idrac().userIndex, slot, null);
+  };
+
+  const idracSlotsHolding = (publicKey: string): number[] =>
+    idrac()
+      .slots()
+      .flatMap((text, index) => (text?.includes(keyMaterial(publicKey)) ? [index + 1] : []));
+
+  /** An ed25519 key pair made for one case, as an admin. */
+  const throwAwayIdracKey = async (): Promise<{ id: string; name: string; public_key: string }> => {
+    const response = await asAdmin('post', '/api/v1/idrac/keys').send({ name: unique(`${prefix}-key`), type: 'ed25519' });
+    expect(response.status).toBe(201);
+    return response.body.data as { id: string; name: string; public_key: string };
+  };
+
+  const idracServerBody = (tags: string[]) => ({
+    name: unique(`${prefix}-idrac`),
+    host: '127.0.0.1',
+    port: idrac().port,
+    username: idrac().username,
+    password: idracPassword,
+    tags,
+  });
+
+  /** An iDRAC (the simulator) registered for one case, as an admin; its host key is not pinned yet. */
+  const throwAwayIdracServer = async (tags: string[] = []): Promise<string> => {
+    const response = await asAdmin('post', '/api/v1/idrac/servers').send(idracServerBody(tags));
+    expect(response.status).toBe(201);
+    return response.body.data.id as string;
+  };
+
+  const readIdrac = async (path: string) => {
+    const response = await asAdmin('get', path);
+    return { status: response.status, data: response.body.data as Record<string, unknown> | undefined };
+  };
+
+  const privateKeyFile = (keyId: string): string => join(t.dataDir, 'ssh', `${keyId}.key`);
+
+  /** Deploys a key to one server as an admin; answers the ended operation. */
+  const deployAsAdmin = async (keyId: string, serverId: string): Promise<Operation> => {
+    const accepted = await asAdmin('post', '/api/v1/idrac/deployments').send({ key_id: keyId, server_ids: [serverId] });
+    expect(accepted.status).toBe(202);
+    const operation = await ended(accepted.body.data.id as string);
+    expect(operation.status).toBe('succeeded');
+    return operation;
+  };
+
+  /** POST /containers/{name}/restart|start|stop: an allowed call acts on a throw-away container, refusals on the shared one. */
+  const lifecycleCase =
+    (action: 'restart' | 'start' | 'stop'): Arrange =>
+    async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwayContainer(action !== 'start') : sharedContainer;
+      const state = action === 'stop' ? 'STOPPED' : 'RUNNING';
+      const tools: ReadonlySet<string> = new Set(action === 'restart' ? ['lxc-stop', 'lxc-start'] : [`lxc-${action}`]);
+      const before = changingCalls(target, tools).length;
+      return {
+        method: 'post',
+        path: `/api/v1/containers/${target}/${action}`,
+        unknownPath: `/api/v1/containers/${containerName()}/${action}`,
+        snapshot: () => hostState(target),
+        verify: async (response) => {
+          expect(await acceptedOperation(response, `container.${action}`)).toMatchObject({
+            status: 'succeeded',
+            resource: { type: 'container', id: target },
+            result: { name: target, state },
+          });
+          expect((await readContainer(target)).data).toMatchObject({ name: target, state });
+          expect(changingCalls(target, tools).length).toBe(before + tools.size);
+          discardContainer(target);
+        },
+      };
+    };
 
   // -------------------------------------------------------------------------------------------- behaviours
 
@@ -772,6 +1118,511 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
         expect(response.body.data).toEqual((await releasesOf(knownProject)).data);
       },
     }),
+
+    'GET /api/v1/operations': (caller) => ({
+      method: 'get',
+      path: `/api/v1/operations?resource_id=${endedOperation.resource.id}&per_page=100`,
+      snapshot: async () => operationsOn(endedOperation.resource.id),
+      verify: (response) => {
+        const listed = (response.body.data as Operation[]).find((operation) => operation.id === endedOperation.id);
+        expect(listed).toEqual({ ...endedOperation, requested_by: requesterAsSeenBy(caller) });
+      },
+    }),
+
+    'GET /api/v1/operations/{operation_id}': (caller) => ({
+      method: 'get',
+      path: `/api/v1/operations/${endedOperation.id}`,
+      unknownPath: `/api/v1/operations/${unknownId()}`,
+      snapshot: () => readOperation(endedOperation.id),
+      verify: (response) => {
+        expect(response.body.data).toEqual({ ...endedOperation, requested_by: requesterAsSeenBy(caller) });
+      },
+    }),
+
+    'GET /api/v1/operations/{operation_id}/wait': (caller) => ({
+      method: 'get',
+      path: `/api/v1/operations/${endedOperation.id}/wait?timeout=5`,
+      unknownPath: `/api/v1/operations/${unknownId()}/wait?timeout=5`,
+      snapshot: () => readOperation(endedOperation.id),
+      verify: (response) => {
+        expect(response.body.data).toEqual({ ...endedOperation, requested_by: requesterAsSeenBy(caller) });
+      },
+    }),
+
+    // A pending operation: an allowed cancel ends it before it ever runs, a refused one leaves it to run.
+    'DELETE /api/v1/operations/{operation_id}': async () => {
+      const target = await pendingOperation();
+      return {
+        method: 'delete',
+        path: `/api/v1/operations/${target.id}`,
+        unknownPath: `/api/v1/operations/${unknownId()}`,
+        snapshot: () => readOperation(target.id),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target.id, status: 'cancelled', may_cancel: false, started_at: null });
+          await target.releaseAll();
+          expect(await readOperation(target.id)).toMatchObject({ status: 'cancelled', started_at: null, result: null });
+        },
+        stillIntact: async () => {
+          await target.releaseAll();
+          expect(await ended(target.id)).toMatchObject({ status: 'succeeded', result: { released: true } });
+        },
+      };
+    },
+
+    // Operations are not organization-scoped: B's operators get the same 409 as A's, which no unknown id could give.
+    'DELETE /api/v1/operations/{operation_id} #running': async () => {
+      const target = await runningOperation();
+      return {
+        method: 'delete',
+        path: `/api/v1/operations/${target.id}`,
+        snapshot: () => readOperation(target.id),
+        stillIntact: async () => {
+          target.release();
+          expect(await ended(target.id)).toMatchObject({ status: 'succeeded', result: { released: true } });
+        },
+      };
+    },
+
+    'DELETE /api/v1/operations/{operation_id} #ended': () => ({
+      method: 'delete',
+      path: `/api/v1/operations/${endedOperation.id}`,
+      snapshot: () => readOperation(endedOperation.id),
+    }),
+
+    'GET /api/v1/containers': () => ({
+      method: 'get',
+      path: `/api/v1/containers?q=${sharedContainer}`,
+      snapshot: () => hostState(sharedContainer),
+      verify: async (response) => {
+        expect(response.body.data).toEqual([(await readContainer(sharedContainer)).data]);
+        expect(response.body.meta).toMatchObject({ total: 1 });
+      },
+    }),
+
+    'POST /api/v1/containers': () => {
+      const name = containerName();
+      const ipv4 = nextAddress();
+      return {
+        method: 'post',
+        path: '/api/v1/containers',
+        body: { name, template: 'busybox', ipv4 },
+        snapshot: () => hostState(name),
+        verify: async (response) => {
+          expect(await acceptedOperation(response, 'container.create')).toMatchObject({
+            status: 'succeeded',
+            resource: { type: 'container', id: name },
+          });
+          expect((await readContainer(name)).data).toMatchObject({ name, state: 'RUNNING', ipv4: [ipv4.split('/')[0]] });
+          discardContainer(name);
+        },
+        stillIntact: async () => {
+          expect((await readContainer(name)).status).toBe(404);
+        },
+      };
+    },
+
+    'GET /api/v1/containers/{name}': () => ({
+      method: 'get',
+      path: `/api/v1/containers/${sharedContainer}`,
+      unknownPath: `/api/v1/containers/${containerName()}`,
+      snapshot: () => hostState(sharedContainer),
+      verify: async (response) => {
+        expect(response.body.data).toEqual((await readContainer(sharedContainer)).data);
+        expect(response.body.data).toMatchObject({ name: sharedContainer, state: 'RUNNING' });
+      },
+    }),
+
+    'DELETE /api/v1/containers/{name}': async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwayContainer() : sharedContainer;
+      return {
+        method: 'delete',
+        path: `/api/v1/containers/${target}`,
+        unknownPath: `/api/v1/containers/${containerName()}`,
+        snapshot: () => hostState(target),
+        verify: async (response) => {
+          expect(await acceptedOperation(response, 'container.delete')).toMatchObject({ status: 'succeeded', result: { name: target, deleted: true } });
+          expect((await readContainer(target)).status).toBe(404);
+          expect(changingCalls(target, new Set(['lxc-destroy']))).toHaveLength(1);
+        },
+        stillIntact: async () => {
+          expect((await readContainer(target)).data).toMatchObject({ name: target, state: 'RUNNING' });
+        },
+      };
+    },
+
+    'POST /api/v1/containers/{name}/restart': lifecycleCase('restart'),
+    'POST /api/v1/containers/{name}/start': lifecycleCase('start'),
+    'POST /api/v1/containers/{name}/stop': lifecycleCase('stop'),
+
+    'POST /api/v1/containers/{name}/connect': () => ({
+      method: 'post',
+      path: `/api/v1/containers/${sharedContainer}/connect`,
+      unknownPath: `/api/v1/containers/${containerName()}/connect`,
+      snapshot: () => hostState(sharedContainer),
+      verify: async (response) => {
+        const address = ((await readContainer(sharedContainer)).data!.ipv4 as string[])[0];
+        expect(response.body.data).toMatchObject({
+          ipv4: address,
+          ssh_user: 'root',
+          ssh_command: `ssh root@${address}`,
+          port_forwards: (await portForwardsOf(sharedContainer)).data,
+        });
+      },
+    }),
+
+    'POST /api/v1/containers/{name}/authkey': async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwayContainer() : sharedContainer;
+      const publicKey = publicKeyLine();
+      return {
+        method: 'post',
+        path: `/api/v1/containers/${target}/authkey`,
+        body: { public_keys: [publicKey] },
+        unknownPath: `/api/v1/containers/${containerName()}/authkey`,
+        snapshot: () => hostState(target),
+        verify: async (response) => {
+          expect(await acceptedOperation(response, 'container.authkey')).toMatchObject({
+            status: 'succeeded',
+            result: { user: 'root', added: 1, skipped: 0 },
+          });
+          expect(fake.authorizedKeys(target)).toContain(keyMaterial(publicKey));
+          discardContainer(target);
+        },
+        stillIntact: () => {
+          expect(fake.authorizedKeys(target) ?? '').not.toContain(keyMaterial(publicKey));
+          return Promise.resolve();
+        },
+      };
+    },
+
+    'POST /api/v1/containers/{name}/portforward': async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwayContainer() : sharedContainer;
+      const rule = `pf-${randomUUID().slice(0, 8)}`;
+      const hostPort = nextHostPort();
+      return {
+        method: 'post',
+        path: `/api/v1/containers/${target}/portforward`,
+        body: { name: rule, protocol: 'tcp', host_port: hostPort, container_port: 8080 },
+        unknownPath: `/api/v1/containers/${containerName()}/portforward`,
+        snapshot: () => hostState(target),
+        verify: async (response) => {
+          const address = ((await readContainer(target)).data!.ipv4 as string[])[0];
+          const forward = { name: rule, container: target, protocol: 'tcp', host_port: hostPort, container_address: address, container_port: 8080 };
+          expect(response.body.data).toEqual(forward);
+          expect((await portForwardsOf(target)).data).toEqual([forward]);
+          discardContainer(target);
+        },
+        stillIntact: async () => {
+          expect((await portForwardsOf(target)).data!.map((forward) => forward.name)).toEqual([sharedForward]);
+        },
+      };
+    },
+
+    'GET /api/v1/containers/{name}/portforward': () => ({
+      method: 'get',
+      path: `/api/v1/containers/${sharedContainer}/portforward`,
+      unknownPath: `/api/v1/containers/${containerName()}/portforward`,
+      snapshot: () => hostState(sharedContainer),
+      verify: async (response) => {
+        expect(response.body.data).toEqual((await portForwardsOf(sharedContainer)).data);
+        expect(response.body.data).toEqual([expect.objectContaining({ name: sharedForward, container: sharedContainer })]);
+      },
+    }),
+
+    'DELETE /api/v1/containers/{name}/portforward/{rule}': async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwayContainer() : sharedContainer;
+      const rule = isSuccess(expected) ? `pf-${randomUUID().slice(0, 8)}` : sharedForward;
+      if (isSuccess(expected)) await addPortForward(target, rule);
+      return {
+        method: 'delete',
+        path: `/api/v1/containers/${target}/portforward/${rule}`,
+        unknownPath: `/api/v1/containers/${containerName()}/portforward/${rule}`,
+        snapshot: () => hostState(target),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ name: rule, container: target });
+          expect((await portForwardsOf(target)).data).toEqual([]);
+          expect(fileOrNull(join(fake.stateDir, 'nft', 'rules'))).not.toContain(`${response.body.data.host_port}`);
+          discardContainer(target);
+        },
+        stillIntact: async () => {
+          expect((await portForwardsOf(target)).data).toEqual([expect.objectContaining({ name: rule })]);
+        },
+      };
+    },
+
+    'GET /api/v1/images': () => ({
+      method: 'get',
+      path: '/api/v1/images',
+      snapshot: () => hostState(sharedContainer),
+      verify: (response) => {
+        expect(response.body.data).toEqual(
+          expect.arrayContaining([
+            { kind: 'template', name: 'busybox', arch: null, variant: null },
+            { kind: 'image', name: 'debian:bookworm', arch: 'amd64', variant: 'default' },
+          ]),
+        );
+      },
+    }),
+
+    // Always for one container: the host-wide default is shared with every other test file's containers.
+    'POST /api/v1/network/setup': async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwayContainer() : sharedContainer;
+      return {
+        method: 'post',
+        path: '/api/v1/network/setup',
+        body: { type: 'macvlan', parent: 'eth0', mode: 'bridge', container: target },
+        snapshot: () => hostState(target),
+        verify: async (response) => {
+          expect(await acceptedOperation(response, 'network.setup')).toMatchObject({
+            status: 'succeeded',
+            resource: { type: 'container', id: target },
+          });
+          const config = fileOrNull(join(fake.lxcPath, target, 'config'));
+          expect(config).toContain('lxc.net.0.type = macvlan');
+          expect(config).toContain('lxc.net.0.link = eth0');
+          discardContainer(target);
+        },
+        stillIntact: () => {
+          expect(fileOrNull(join(fake.lxcPath, target, 'config'))).not.toContain('macvlan');
+          return Promise.resolve();
+        },
+      };
+    },
+
+    'POST /api/v1/idrac/keys': () => {
+      const name = unique(`${prefix}-new-key`);
+      const named = async () => (await readOk('/api/v1/idrac/keys', { q: name, per_page: 100 })).body.data as unknown[];
+      return {
+        method: 'post',
+        path: '/api/v1/idrac/keys',
+        body: { name, type: 'ed25519', comment: 'matrix@example' },
+        snapshot: named,
+        verify: async (response) => {
+          const key = response.body.data as { id: string };
+          expect(key).toMatchObject({
+            name,
+            type: 'ed25519',
+            comment: 'matrix@example',
+            public_key: expect.stringMatching(/^ssh-ed25519 AAAA[A-Za-z0-9+/=]+ matrix@example$/),
+            fingerprint: expect.stringMatching(/^SHA256:[A-Za-z0-9+/]{43}$/),
+          });
+          expect(JSON.stringify(response.body)).not.toMatch(/PRIVATE KEY/);
+          expect((await readIdrac(`/api/v1/idrac/keys/${key.id}`)).data).toEqual(key);
+          expect(statSync(privateKeyFile(key.id)).mode & 0o777).toBe(0o600);
+        },
+        stillIntact: async () => {
+          expect(await named()).toEqual([]);
+        },
+      };
+    },
+
+    'GET /api/v1/idrac/keys': () => ({
+      method: 'get',
+      path: `/api/v1/idrac/keys?q=${encodeURIComponent(sharedIdracKey.name)}`,
+      snapshot: async () => readIdrac(`/api/v1/idrac/keys/${sharedIdracKey.id}`),
+      verify: (response) => {
+        expect(response.body.data).toEqual([sharedIdracKey]);
+        expect(JSON.stringify(response.body)).not.toMatch(/PRIVATE KEY/);
+      },
+    }),
+
+    'GET /api/v1/idrac/keys/{id}': () => ({
+      method: 'get',
+      path: `/api/v1/idrac/keys/${sharedIdracKey.id}`,
+      unknownPath: `/api/v1/idrac/keys/${unknownId()}`,
+      snapshot: async () => readIdrac(`/api/v1/idrac/keys/${sharedIdracKey.id}`),
+      verify: (response) => {
+        expect(response.body.data).toEqual(sharedIdracKey);
+      },
+    }),
+
+    'DELETE /api/v1/idrac/keys/{id}': async () => {
+      const target = await throwAwayIdracKey();
+      return {
+        method: 'delete',
+        path: `/api/v1/idrac/keys/${target.id}`,
+        unknownPath: `/api/v1/idrac/keys/${unknownId()}`,
+        snapshot: async () => ({ key: await readIdrac(`/api/v1/idrac/keys/${target.id}`), file: existsSync(privateKeyFile(target.id)) }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target.id });
+          expect((await readIdrac(`/api/v1/idrac/keys/${target.id}`)).status).toBe(404);
+          expect(existsSync(privateKeyFile(target.id))).toBe(false);
+        },
+        stillIntact: async () => {
+          expect((await readIdrac(`/api/v1/idrac/keys/${target.id}`)).data).toEqual(target);
+          expect(existsSync(privateKeyFile(target.id))).toBe(true);
+        },
+      };
+    },
+
+    'POST /api/v1/idrac/servers': () => {
+      const tag = `${prefix}-${randomUUID().slice(0, 8)}`;
+      const body = idracServerBody([tag]);
+      const tagged = async () => (await readOk('/api/v1/idrac/servers', { tag, per_page: 100 })).body.data as unknown[];
+      return {
+        method: 'post',
+        path: '/api/v1/idrac/servers',
+        body,
+        snapshot: tagged,
+        verify: async (response) => {
+          const { name, host, port, username, tags } = body;
+          expect(response.body.data).toMatchObject({ name, host, port, username, tags, auth: 'password', user_index: 2, host_key_fingerprint: null });
+          expect(JSON.stringify(response.body)).not.toContain(idracPassword);
+          expect(await tagged()).toEqual([response.body.data]);
+        },
+        stillIntact: async () => {
+          expect(await tagged()).toEqual([]);
+        },
+      };
+    },
+
+    'GET /api/v1/idrac/servers': () => ({
+      method: 'get',
+      path: `/api/v1/idrac/servers?tag=${sharedIdracTag}`,
+      snapshot: async () => readIdrac(`/api/v1/idrac/servers/${sharedIdracServer}`),
+      verify: async (response) => {
+        expect(response.body.data).toEqual([(await readIdrac(`/api/v1/idrac/servers/${sharedIdracServer}`)).data]);
+        expect(JSON.stringify(response.body)).not.toContain(idracPassword);
+      },
+    }),
+
+    'GET /api/v1/idrac/servers/{id}': () => ({
+      method: 'get',
+      path: `/api/v1/idrac/servers/${sharedIdracServer}`,
+      unknownPath: `/api/v1/idrac/servers/${unknownId()}`,
+      snapshot: async () => readIdrac(`/api/v1/idrac/servers/${sharedIdracServer}`),
+      verify: async (response) => {
+        expect(response.body.data).toEqual((await readIdrac(`/api/v1/idrac/servers/${sharedIdracServer}`)).data);
+        expect(response.body.data).toMatchObject({ id: sharedIdracServer, tags: [sharedIdracTag] });
+      },
+    }),
+
+    'PUT /api/v1/idrac/servers/{id}': async (_caller, expected) => {
+      const target = isSuccess(expected) ? await throwAwayIdracServer() : sharedIdracServer;
+      const name = unique(`${prefix}-renamed`);
+      return {
+        method: 'put',
+        path: `/api/v1/idrac/servers/${target}`,
+        body: { name, user_index: 3 },
+        unknownPath: `/api/v1/idrac/servers/${unknownId()}`,
+        snapshot: async () => readIdrac(`/api/v1/idrac/servers/${target}`),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target, name, user_index: 3 });
+          expect((await readIdrac(`/api/v1/idrac/servers/${target}`)).data).toEqual(response.body.data);
+        },
+      };
+    },
+
+    'DELETE /api/v1/idrac/servers/{id}': async () => {
+      const target = await throwAwayIdracServer();
+      return {
+        method: 'delete',
+        path: `/api/v1/idrac/servers/${target}`,
+        unknownPath: `/api/v1/idrac/servers/${unknownId()}`,
+        snapshot: async () => readIdrac(`/api/v1/idrac/servers/${target}`),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({ id: target });
+          expect((await readIdrac(`/api/v1/idrac/servers/${target}`)).status).toBe(404);
+        },
+        stillIntact: async () => {
+          expect((await readIdrac(`/api/v1/idrac/servers/${target}`)).status).toBe(200);
+        },
+      };
+    },
+
+    // A first test pins the host key: a refused one must not have connected at all.
+    'POST /api/v1/idrac/servers/{id}/test': async () => {
+      const target = await throwAwayIdracServer();
+      return {
+        method: 'post',
+        path: `/api/v1/idrac/servers/${target}/test`,
+        unknownPath: `/api/v1/idrac/servers/${unknownId()}/test`,
+        snapshot: async () => ({ server: await readIdrac(`/api/v1/idrac/servers/${target}`), idrac: idracState() }),
+        verify: async (response) => {
+          expect(response.body.data).toMatchObject({
+            reachable: true,
+            auth_ok: true,
+            reason: null,
+            host_key_fingerprint: idrac().hostKeyFingerprint,
+            racadm_version: expect.any(String),
+          });
+          expect((await readIdrac(`/api/v1/idrac/servers/${target}`)).data).toMatchObject({ host_key_fingerprint: idrac().hostKeyFingerprint });
+        },
+        stillIntact: async () => {
+          expect((await readIdrac(`/api/v1/idrac/servers/${target}`)).data).toMatchObject({ host_key_fingerprint: null });
+        },
+      };
+    },
+
+    'POST /api/v1/idrac/deployments': async () => {
+      const key = await throwAwayIdracKey();
+      const server = await throwAwayIdracServer();
+      emptyIdracSlots();
+      return {
+        method: 'post',
+        path: '/api/v1/idrac/deployments',
+        body: { key_id: key.id, server_ids: [server] },
+        snapshot: async () => ({ server: await readIdrac(`/api/v1/idrac/servers/${server}`), idrac: idracState() }),
+        verify: async (response) => {
+          const operation = await acceptedOperation(response, 'idrac.deploy');
+          expect(operation.status).toBe('succeeded');
+          const slots = idracSlotsHolding(key.public_key);
+          expect(slots).toHaveLength(1);
+          expect((await readIdrac(`/api/v1/idrac/deployments/${operation.resource.id}`)).data).toMatchObject({
+            kind: 'deploy',
+            key_id: key.id,
+            summary: { total: 1, succeeded: 1, skipped: 0, failed: 0 },
+            servers: [{ server_id: server, outcome: 'succeeded', slots }],
+          });
+        },
+        stillIntact: () => {
+          expect(idracSlotsHolding(key.public_key)).toEqual([]);
+          return Promise.resolve();
+        },
+      };
+    },
+
+    'GET /api/v1/idrac/deployments/{id}': (caller) => ({
+      method: 'get',
+      path: `/api/v1/idrac/deployments/${sharedDeployment}`,
+      unknownPath: `/api/v1/idrac/deployments/${unknownId()}`,
+      snapshot: async () => readIdrac(`/api/v1/idrac/deployments/${sharedDeployment}`),
+      verify: async (response) => {
+        const full = (await readIdrac(`/api/v1/idrac/deployments/${sharedDeployment}`)).data as { operation: Operation };
+        // The admin asked for it: only the admin's own organization would see who.
+        const requestedBy = caller.name === 'admin' ? full.operation.requested_by : { kind: 'user', id: null, label: null };
+        expect(response.body.data).toEqual({ ...full, operation: { ...full.operation, requested_by: requestedBy } });
+        expect(full).toMatchObject({ kind: 'deploy', key_id: sharedIdracKey.id, summary: { total: 1, succeeded: 1 } });
+      },
+    }),
+
+    'POST /api/v1/idrac/revocations': async () => {
+      const key = await throwAwayIdracKey();
+      const server = await throwAwayIdracServer();
+      emptyIdracSlots();
+      await deployAsAdmin(key.id, server);
+      expect(idracSlotsHolding(key.public_key)).toHaveLength(1);
+      return {
+        method: 'post',
+        path: '/api/v1/idrac/revocations',
+        body: { key_id: key.id, server_ids: [server] },
+        snapshot: async () => ({ server: await readIdrac(`/api/v1/idrac/servers/${server}`), idrac: idracState() }),
+        verify: async (response) => {
+          const operation = await acceptedOperation(response, 'idrac.revoke');
+          expect(operation.status).toBe('succeeded');
+          expect(idracSlotsHolding(key.public_key)).toEqual([]);
+          expect((await readIdrac(`/api/v1/idrac/deployments/${operation.resource.id}`)).data).toMatchObject({
+            kind: 'revoke',
+            key_id: key.id,
+            summary: { total: 1, succeeded: 1, failed: 0 },
+            servers: [{ server_id: server, outcome: 'succeeded' }],
+          });
+        },
+        stillIntact: () => {
+          expect(idracSlotsHolding(key.public_key)).toHaveLength(1);
+          return Promise.resolve();
+        },
+      };
+    },
   };
 
   // -------------------------------------------------------------------------------------------- the tests
@@ -838,6 +1689,7 @@ describe('access matrix (BOLA/BFLA): every resource route × every kind of calle
           if (expected === 401) expect(response.body.error).toBe('UNAUTHORIZED');
           if (expected === 404) expect(response.body.error).toMatch(/\.NOT_FOUND$/);
           if (expected === 422) expect(response.body.error).toBe('AUTH.NOT_A_SESSION');
+          if (expected === 409) expect(response.body.error).toBe('OPERATION.NOT_CANCELLABLE');
           expect(await arranged.snapshot()).toEqual(before);
           await arranged.stillIntact?.();
 
