@@ -116,10 +116,12 @@ export function freePort() {
   });
 }
 
-/** Spawns `node <script>` from the repository root (config/ and package.json are read from the cwd). */
-export function spawnNode(label, script, env) {
+/**
+ * Spawns `node [nodeArgs] <script> [args]` from the repository root (config/ and package.json are read from the cwd).
+ */
+export function spawnNode(label, script, env, { args = [], nodeArgs = [] } = {}) {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc = { label, child, pid: child.pid, spawnedAt, output: '', stdoutBytes: 0, exit: null };
   const keep = (chunk) => {
     proc.output = (proc.output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);

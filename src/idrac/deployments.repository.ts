@@ -70,12 +70,23 @@ export class DeploymentsRepository {
     );
   }
 
-  async recordResult(deploymentId: string, serverId: string, result: ServerResult): Promise<void> {
+  /** Several servers' results in one statement (a deployment's servers finish in bursts). */
+  async recordResults(deploymentId: string, results: ReadonlyArray<{ readonly serverId: string; readonly result: ServerResult }>): Promise<void> {
+    if (results.length === 0) return;
+    const rows = results.map(({ serverId, result }) => ({
+      server_id: serverId,
+      outcome: result.outcome,
+      reason: result.reason,
+      slots: [...result.slots],
+      message: result.message?.slice(0, 500) ?? null,
+      duration_ms: result.durationMs,
+    }));
     await this.dataSource.query(
-      `UPDATE idrac_deployment_results
-          SET outcome = $3, reason = $4, slots = $5, message = $6, duration_ms = $7, finished_at = now()
-        WHERE deployment_id = $1 AND server_id = $2`,
-      [deploymentId, serverId, result.outcome, result.reason, [...result.slots], result.message?.slice(0, 500) ?? null, result.durationMs],
+      `UPDATE idrac_deployment_results r
+          SET outcome = v.outcome, reason = v.reason, slots = v.slots, message = v.message, duration_ms = v.duration_ms, finished_at = now()
+         FROM jsonb_to_recordset($2::jsonb) AS v(server_id uuid, outcome varchar, reason varchar, slots integer[], message varchar, duration_ms integer)
+        WHERE r.deployment_id = $1 AND r.server_id = v.server_id`,
+      [deploymentId, JSON.stringify(rows)],
     );
   }
 }

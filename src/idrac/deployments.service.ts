@@ -18,6 +18,7 @@ import { IdracServersRepository } from './idrac-servers.repository.js';
 import { toServerDto } from './idrac-servers.service.js';
 import { RacadmClient, RacadmError } from './racadm.js';
 import { parsePublicKey } from './ssh-key-material.js';
+import { WriteBatcher } from './write-batcher.js';
 import { IdracSshError } from './ssh/idrac-ssh-error.js';
 
 interface Run {
@@ -163,12 +164,16 @@ export class DeploymentsService {
       total,
     });
     const perRequest = pLimit(run.concurrency);
+    // Servers finish in bursts: their results, and the host keys pinned on first contact, are stored a batch per
+    // statement (each server still waits for its own to be stored, the pin before any command is sent).
+    const results = new WriteBatcher<{ serverId: string; result: ServerResult }>((batch) => this.deploymentsRepository.recordResults(run.deploymentId, batch));
+    const pins = new WriteBatcher<{ id: string; fingerprint: string }>((batch) => this.serversRepository.pinHostKeys(batch));
     await Promise.all(
       run.servers.map((server) =>
         perRequest(async () => {
           if (context.signal.aborted) return;
-          const result = await this.onServer(run, server, publicKey);
-          await this.deploymentsRepository.recordResult(run.deploymentId, server.id, result);
+          const result = await this.onServer(run, server, publicKey, pins);
+          await results.add({ serverId: server.id, result });
           tally[result.outcome] += 1;
           const completed = tally.succeeded + tally.skipped + tally.failed;
           context.progress({ step: verb, completed, total, ...tally });
@@ -197,12 +202,17 @@ export class DeploymentsService {
     return { summary };
   }
 
-  private async onServer(run: Run, server: IdracServerEntity, publicKey: ReturnType<typeof parsePublicKey>): Promise<ServerResult> {
+  private async onServer(
+    run: Run,
+    server: IdracServerEntity,
+    publicKey: ReturnType<typeof parsePublicKey>,
+    pins: WriteBatcher<{ id: string; fingerprint: string }>,
+  ): Promise<ServerResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
       const outcome = await this.connector.withSession(server, async (session) => {
-        if (session.firstContact) await this.serversRepository.pinHostKey(server.id, session.hostKeyFingerprint);
+        if (session.firstContact) await pins.add({ id: server.id, fingerprint: session.hostKeyFingerprint });
         const racadm = new RacadmClient(session, server.userIndex);
         if (run.kind === 'deploy') {
           const deployed = await racadm.deployKey(publicKey, run.slot);

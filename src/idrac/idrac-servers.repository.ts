@@ -85,6 +85,17 @@ export class IdracServersRepository {
       .execute();
   }
 
+  /** pinHostKey for several servers in one statement; a server already pinned keeps its key. */
+  async pinHostKeys(pins: ReadonlyArray<{ readonly id: string; readonly fingerprint: string }>): Promise<void> {
+    if (pins.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE idrac_servers s SET host_key_fingerprint = v.fingerprint
+         FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, fingerprint varchar)
+        WHERE s.id = v.id AND s.host_key_fingerprint IS NULL`,
+      [JSON.stringify(pins.map(({ id, fingerprint }) => ({ id, fingerprint })))],
+    );
+  }
+
   async softDelete(id: string): Promise<void> {
     await this.repository
       .createQueryBuilder()

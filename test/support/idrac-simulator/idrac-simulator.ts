@@ -255,6 +255,10 @@ export class IdracSimulator {
       return;
     }
     if (this.faultState.hangBeforeHandshake) return;
+    // ssh2's Server writes each packet on its own (a command's output, exit-status, EOF and CHANNEL_CLOSE are
+    // four writes), where OpenSSH coalesces them; with Nagle's algorithm each later write waited for a delayed
+    // ACK (40 ms on Linux), which no real iDRAC adds per command.
+    socket.setNoDelay(true);
     this.sshServer?.injectSocket(socket);
   }
 
