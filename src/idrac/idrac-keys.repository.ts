@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { IdracKeyEntity } from './entities/idrac-key.entity.js';
+import { escapeLike } from '../database/like-pattern.js';
 
 @Injectable()
 export class IdracKeysRepository {
@@ -35,7 +36,7 @@ export class IdracKeysRepository {
     const query = this.repository.createQueryBuilder('key').where('key.deleted_at IS NULL');
     if (nameContains) {
       query.andWhere("lower(key.name) LIKE '%' || lower(:name) || '%' ESCAPE '\\'", {
-        name: nameContains.replace(/[\\%_]/g, (c) => `\\${c}`),
+        name: escapeLike(nameContains),
       });
     }
     const [rows, total] = await query

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { IdracServerEntity } from './entities/idrac-server.entity.js';
+import { escapeLike } from '../database/like-pattern.js';
 
 export type NewIdracServer = Omit<IdracServerEntity, 'id' | 'createdAt' | 'updatedAt' | 'deletedAt' | 'hostKeyFingerprint'>;
 export type IdracServerChanges = Partial<Omit<IdracServerEntity, 'id' | 'createdAt' | 'updatedAt' | 'deletedAt' | 'createdBy'>>;
@@ -54,7 +55,7 @@ export class IdracServersRepository {
     if (filter.tag) query.andWhere(':tag = ANY(server.tags)', { tag: filter.tag });
     if (filter.q) {
       query.andWhere("(lower(server.name) LIKE '%' || lower(:q) || '%' ESCAPE '\\' OR lower(server.host) LIKE '%' || lower(:q) || '%' ESCAPE '\\')", {
-        q: filter.q.replace(/[\\%_]/g, (c) => `\\${c}`),
+        q: escapeLike(filter.q),
       });
     }
     const [rows, total] = await query

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AdvisoryLock, lockForTransaction } from '../database/advisory-locks.js';
 import { OrganizationEntity } from './entities/organization.entity.js';
+import { escapeLike } from '../database/like-pattern.js';
 
 export interface OrganizationSearch {
   readonly nameContains?: string;
@@ -45,7 +46,7 @@ export class OrganizationsRepository {
     if (search.onlyId) query.andWhere('organization.id = :id', { id: search.onlyId });
     if (search.nameContains) {
       query.andWhere("lower(organization.name) LIKE '%' || lower(:name) || '%' ESCAPE '\\'", {
-        name: search.nameContains.replace(/[\\%_]/g, (c) => `\\${c}`),
+        name: escapeLike(search.nameContains),
       });
     }
     const [rows, total] = await query

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { pgPool } from '../database/pg-pool.js';
 import { SiteEntity } from './entities/site.entity.js';
+import { escapeLike } from '../database/like-pattern.js';
 
 export interface SiteSearch {
   /** Null: every organization (admins). */
@@ -67,7 +68,7 @@ export class SitesRepository {
       conditions.push(`organization_id = $${parameters.length}`);
     }
     if (search.text) {
-      parameters.push(`%${search.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      parameters.push(`%${escapeLike(search.text.toLowerCase())}%`);
       conditions.push(`(lower(name) LIKE $${parameters.length} OR lower(url) LIKE $${parameters.length})`);
     }
     const where = conditions.join(' AND ');

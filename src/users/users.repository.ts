@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Role } from '../auth/principal.js';
 import { AdvisoryLock, lockForTransaction } from '../database/advisory-locks.js';
 import { UserEntity } from './entities/user.entity.js';
+import { escapeLike } from '../database/like-pattern.js';
 
 export interface UserWithOrganization {
   readonly user: UserEntity;
@@ -58,7 +59,7 @@ export class UsersRepository {
     if (search.role) query.andWhere('user.role = :role', { role: search.role });
     if (search.emailContains) {
       query.andWhere("lower(user.email) LIKE '%' || lower(:email) || '%' ESCAPE '\\'", {
-        email: search.emailContains.replace(/[\\%_]/g, (c) => `\\${c}`),
+        email: escapeLike(search.emailContains),
       });
     }
     const total = await query.getCount();
