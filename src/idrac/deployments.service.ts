@@ -12,10 +12,9 @@ import type { IdracKeyEntity } from './entities/idrac-key.entity.js';
 import type { IdracServerEntity } from './entities/idrac-server.entity.js';
 import { DeploymentsRepository, type DeploymentKind, type ServerResult } from './deployments.repository.js';
 import { IdracEvents } from './idrac-events.js';
-import { IdracKeysService } from './idrac-keys.service.js';
+import { IdracKeysRepository } from './idrac-keys.repository.js';
 import { IdracConnector } from './idrac-ssh.provider.js';
 import { IdracServersRepository } from './idrac-servers.repository.js';
-import { toServerDto } from './idrac-servers.service.js';
 import { RacadmClient, RacadmError } from './racadm.js';
 import { parsePublicKey } from './ssh-key-material.js';
 import { WriteBatcher } from './write-batcher.js';
@@ -46,7 +45,7 @@ export class DeploymentsService {
   constructor(
     private readonly deploymentsRepository: DeploymentsRepository,
     private readonly serversRepository: IdracServersRepository,
-    private readonly keysService: IdracKeysService,
+    private readonly keysRepository: IdracKeysRepository,
     private readonly connector: IdracConnector,
     private readonly operationsService: OperationsService,
     private readonly idracEvents: IdracEvents,
@@ -99,9 +98,8 @@ export class DeploymentsService {
 
   private async start(principal: Principal, kind: DeploymentKind, dto: ServerSelectionDto, slot: number | 'auto'): Promise<OperationDto> {
     const servers = await this.select(dto);
-    const key = await this.keysService.find(dto.key_id).catch(() => {
-      throw Errors.badReference('IDRAC_KEY.UNKNOWN', 'key_id', `No key with id ${dto.key_id}`);
-    });
+    const key = await this.keysRepository.findLive(dto.key_id);
+    if (!key) throw Errors.badReference('IDRAC_KEY.UNKNOWN', 'key_id', `No key with id ${dto.key_id}`);
     const run: Run = {
       deploymentId: randomUUID(),
       kind,
@@ -182,7 +180,7 @@ export class DeploymentsService {
             status: 'running',
             message: `${server.name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`,
             deployment_id: run.deploymentId,
-            server: { ...pick(toServerDto(server)), outcome: result.outcome, reason: result.reason, duration_ms: result.durationMs },
+            server: { id: server.id, name: server.name, host: server.host, outcome: result.outcome, reason: result.reason, duration_ms: result.durationMs },
             completed,
             total,
           });
@@ -232,8 +230,4 @@ export class DeploymentsService {
       throw error;
     }
   }
-}
-
-function pick(server: { id: string; name: string; host: string }): { id: string; name: string; host: string } {
-  return { id: server.id, name: server.name, host: server.host };
 }

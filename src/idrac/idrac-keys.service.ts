@@ -15,7 +15,14 @@ import type { IdracKeyEntity } from './entities/idrac-key.entity.js';
 import { IdracEvents } from './idrac-events.js';
 import { IdracKeysRepository } from './idrac-keys.repository.js';
 import { PrivateKeyStore } from './private-key-store.js';
-import { generateSshKeyPair, InvalidPublicKeyError, parsePublicKey, type ParsedPublicKey } from './ssh-key-material.js';
+import {
+  ECDSA_KEY_BITS,
+  generateSshKeyPair,
+  InvalidPublicKeyError,
+  parsePublicKey,
+  RSA_KEY_BITS,
+  type ParsedPublicKey,
+} from './ssh-key-material.js';
 
 const KEY_GENERATION = 'idrac_key_generation';
 
@@ -151,7 +158,7 @@ export class IdracKeysService {
 
 function checkBits(type: string, bits: number | undefined): void {
   if (bits === undefined) return;
-  const allowed: Record<string, readonly number[]> = { rsa: [2048, 3072, 4096], ecdsa: [256, 384, 521], ed25519: [] };
+  const allowed: Record<string, readonly number[]> = { rsa: RSA_KEY_BITS, ecdsa: ECDSA_KEY_BITS, ed25519: [] };
   if (!allowed[type].includes(bits)) {
     const message = type === 'ed25519' ? 'bits does not apply to ed25519 keys' : `bits for ${type} must be one of ${allowed[type].join(', ')}`;
     throw new AppError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, [{ field: 'bits', messages: [message] }]);

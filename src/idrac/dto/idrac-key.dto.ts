@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { PaginationQueryDto } from '../../common/pagination/pagination.js';
-import { SSH_KEY_TYPES, type SshKeyType } from '../ssh-key-material.js';
+import { ECDSA_KEY_BITS, RSA_KEY_BITS, SSH_KEY_TYPES, type SshKeyType } from '../ssh-key-material.js';
 
 /** Key names are labels, never paths: no slashes, backslashes, dots at the start or control characters. */
 export const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$/;
@@ -34,7 +34,7 @@ export class CreateIdracKeyDto {
   @ApiPropertyOptional({ description: 'RSA: 2048, 3072 or 4096 (default); ECDSA: 256 (default), 384 or 521; not for ed25519' })
   @ValidateIf((body: CreateIdracKeyDto) => body.bits !== undefined)
   @IsInt()
-  @IsIn([2048, 3072, 4096, 256, 384, 521], { message: 'bits must be 2048, 3072 or 4096 for RSA (256, 384 or 521 for ECDSA)' })
+  @IsIn([...RSA_KEY_BITS, ...ECDSA_KEY_BITS], { message: 'bits must be 2048, 3072 or 4096 for RSA (256, 384 or 521 for ECDSA)' })
   bits?: number;
 
   @ApiPropertyOptional({ example: 'opsdeck@ops', maxLength: 200 })
