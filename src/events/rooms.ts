@@ -12,3 +12,5 @@ export function roomPermission(room: string): Permission | null {
 }
 
 export const containerRooms = (name: string): string[] => ['containers', `container:${name}`];
+
+export const operationRooms = (id: string): string[] => ['operations', `operation:${id}`];

@@ -8,7 +8,7 @@ import type { Page } from '../common/pagination/pagination.js';
 import { AcceptedOperation, locate } from '../operations/accepted-operation.js';
 import type { OperationDto } from '../operations/dto/operation.dto.js';
 import { CONTAINER_NAME_PATTERN, PORT_FORWARD_RULE_PATTERN } from './container-name.js';
-import { PatternParam } from './container-name-param.decorator.js';
+import { PatternParam } from '../common/http/pattern-param.decorator.js';
 import {
   AuthorizedKeysDto,
   ConnectionDto,

@@ -92,7 +92,7 @@ export class LxcService {
       this.containerEvents.around('container_delete', name, operationId, async () => {
         const container = await this.lxcHost.get(name);
         if (container.state !== 'STOPPED') await this.lxcHost.stop(name);
-        await this.lxcHost.removeAllPortForwards(name);
+        // destroy removes the container's port forwards too.
         await this.lxcHost.destroy(name);
         return { name, deleted: true };
       }),

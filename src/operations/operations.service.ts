@@ -18,6 +18,7 @@ import { Page } from '../common/pagination/pagination.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { InjectConfig } from '../config/config.module.js';
 import { EventBus } from '../events/event-bus.js';
+import { operationRooms } from '../events/rooms.js';
 import { OperationDto, OperationQueryDto } from './dto/operation.dto.js';
 import {
   UNFINISHED_STATUSES,
@@ -273,7 +274,7 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
         latest = progress;
         this.eventBus.publish({
           channel: 'operation_update',
-          rooms: ['operations', `operation:${id}`],
+          rooms: operationRooms(id),
           payload: {
             type: 'operation_progress',
             operation_id: id,
@@ -293,7 +294,7 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
   private publish(operation: OperationEntity): void {
     this.eventBus.publish({
       channel: 'operation_update',
-      rooms: ['operations', `operation:${operation.id}`],
+      rooms: operationRooms(operation.id),
       payload: {
         type: `operation_${operation.status}`,
         operation_id: operation.id,

@@ -1,5 +1,5 @@
 import { HttpStatus, Param, type PipeTransform } from '@nestjs/common';
-import { AppError } from '../common/errors/app-error.js';
+import { AppError } from '../errors/app-error.js';
 
 /** A path parameter checked against a pattern before any handler runs; anything else is a 400 naming it. */
 export const PatternParam = (name: string, pattern: RegExp, rule: string): ParameterDecorator => {
