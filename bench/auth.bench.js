@@ -18,12 +18,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  api,
   createExternalDatabase,
   dropDatabaseSync,
   fmt,
   freePort,
-  integerInRange,
   installCleanupHandlers,
+  integerInRange,
   loadAverage,
   loadKnownVariables,
   log,
@@ -36,7 +37,6 @@ import {
   opsdeckEnv,
   psql,
   readProcStatus,
-  requestOnce,
   ROOT,
   round,
   runMain,
@@ -144,25 +144,6 @@ async function argon2Reference(params) {
 }
 
 // ---------------------------------------------------------------------------------------------- setup
-
-async function api(port, method, urlPath, { token, apiKey, json, expect } = {}) {
-  const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (apiKey) headers['X-API-Key'] = apiKey;
-  const response = await requestOnce(port, { method, path: urlPath, headers, json, timeoutMs: 10_000 });
-  if (expect !== undefined && response.status !== expect) {
-    throw new Error(`${method} ${urlPath} answered ${response.status || response.error} (expected ${expect}): ${response.body ?? ''}`.slice(0, 600));
-  }
-  return { ...response, json: response.body ? safeJson(response.body) : null };
-}
-
-function safeJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
 
 /** Through the API, as an operator would: an organization, a viewer in it, the viewer's JWT and a viewer API key. */
 async function setUp(port) {

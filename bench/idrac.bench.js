@@ -24,14 +24,15 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import {
-  createExternalDatabase,
+  api,
   cpuSeconds,
+  createExternalDatabase,
   describeExit,
   dropDatabaseSync,
   fmt,
   freePort,
-  integerInRange,
   installCleanupHandlers,
+  integerInRange,
   loadAverage,
   loadKnownVariables,
   log,
@@ -43,10 +44,11 @@ import {
   opsdeckEnv,
   psql,
   readProcStatus,
-  requestOnce,
   ROOT,
   round,
+  rssSampler,
   runMain,
+  safeJson,
   sourceState,
   spawnNode,
   stopProcess,
@@ -129,27 +131,6 @@ function parseOptions(argv) {
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-function safeJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-async function api(port, method, urlPath, { token, json, expect, timeoutMs = 30_000 } = {}) {
-  const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const started = performance.now();
-  const response = await requestOnce(port, { method, path: urlPath, headers, json, timeoutMs });
-  const ms = round(performance.now() - started, 1);
-  const expected = Array.isArray(expect) ? expect : expect === undefined ? null : [expect];
-  if (expected && !expected.includes(response.status)) {
-    throw new Error(`${method} ${urlPath} answered ${response.status || response.error} (expected ${expected.join('/')}): ${response.body ?? ''}`.slice(0, 800));
-  }
-  return { ...response, ms, json: safeJson(response.body ?? '') };
-}
-
 /** Starts the simulator fleet in its own process and reads the endpoints it prints (one JSON line). */
 async function startFleet({ count, latencyMs, timeoutS }) {
   const env = { PATH: process.env.PATH ?? '', NODE_ENV: 'production' };
@@ -169,28 +150,6 @@ async function startFleet({ count, latencyMs, timeoutS }) {
   const parsed = safeJson(first);
   if (!parsed?.endpoints || parsed.endpoints.length !== count) throw new Error(`unexpected fleet output: ${first.slice(0, 300)}`);
   return { proc, username: parsed.username, endpoints: parsed.endpoints, ready_ms: round(performance.now() - proc.spawnedAt) };
-}
-
-/** Samples VmRSS of the processes every RSS_SAMPLE_MS until stopped; bounded by the caller's stop(). */
-function rssSampler(procs) {
-  const peaks = Object.fromEntries(Object.keys(procs).map((name) => [name, 0]));
-  let samples = 0;
-  const sample = () => {
-    samples++;
-    for (const [name, proc] of Object.entries(procs)) {
-      const status = readProcStatus(proc.pid);
-      if (status?.rss_kb) peaks[name] = Math.max(peaks[name], status.rss_kb);
-    }
-  };
-  sample();
-  const timer = setInterval(sample, RSS_SAMPLE_MS);
-  return {
-    stop() {
-      clearInterval(timer);
-      sample();
-      return { samples, peak_rss_mb: Object.fromEntries(Object.entries(peaks).map(([name, kb]) => [name, mb(kb || null)])) };
-    },
-  };
 }
 
 /** Deploys the key, waits for the operation to end (bounded) and returns the deployment with timings. */
@@ -399,7 +358,7 @@ async function runBench({ options, databaseUrl, knownVariables }) {
   const cpuServerBefore = cpuSeconds(server.pid);
   const cpuFleetBefore = cpuSeconds(fleet.proc.pid);
   const loadBefore = loadAverage();
-  const sampler = rssSampler({ server, fleet: fleet.proc });
+  const sampler = rssSampler({ server, fleet: fleet.proc }, RSS_SAMPLE_MS);
   log(`deploying to ${options.servers} servers (tag ${TAG}) at concurrency ${options.concurrency}; ideal ${batches} x ${oneServer.median} ms = ${idealMs} ms`);
   let run;
   let memory;

@@ -500,3 +500,51 @@ export function writeResults(name, results) {
   renameSync(tmp, file);
   return file;
 }
+
+export function safeJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One call to the API as the benchmarks' set-up makes it: Bearer token or X-API-Key, JSON in and out. Throws unless
+ * the status is `expect` (or one of them) when given; adds the parsed `json` and the time taken in `ms`.
+ */
+export async function api(port, method, urlPath, { token, apiKey, json, expect, timeoutMs = 30_000 } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (apiKey) headers['X-API-Key'] = apiKey;
+  const started = performance.now();
+  const response = await requestOnce(port, { method, path: urlPath, headers, json, timeoutMs });
+  const ms = round(performance.now() - started, 1);
+  const expected = Array.isArray(expect) ? expect : expect === undefined ? null : [expect];
+  if (expected && !expected.includes(response.status)) {
+    throw new Error(`${method} ${urlPath} answered ${response.status || response.error} (expected ${expected.join('/')}): ${response.body ?? ''}`.slice(0, 800));
+  }
+  return { ...response, ms, json: response.body ? safeJson(response.body) : null };
+}
+
+/** Samples VmRSS of the named processes every intervalMs until stop(), which returns each one's peak in MB. */
+export function rssSampler(procs, intervalMs = RSS_SAMPLE_MS) {
+  const peaks = Object.fromEntries(Object.keys(procs).map((name) => [name, 0]));
+  let samples = 0;
+  const sample = () => {
+    samples++;
+    for (const [name, proc] of Object.entries(procs)) {
+      const status = readProcStatus(proc.pid);
+      if (status?.rss_kb) peaks[name] = Math.max(peaks[name], status.rss_kb);
+    }
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { samples, peak_rss_mb: Object.fromEntries(Object.entries(peaks).map(([name, kb]) => [name, mb(kb || null)])) };
+    },
+  };
+}

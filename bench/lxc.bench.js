@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { io } from 'socket.io-client';
 import {
+  api,
   cleanup,
   createExternalDatabase,
   dropDatabaseSync,
@@ -43,7 +44,7 @@ import {
   requestOnce,
   ROOT,
   round,
-  RSS_SAMPLE_MS,
+  rssSampler,
   runMain,
   sourceState,
   spawnNode,
@@ -164,21 +165,9 @@ async function freeAddress() {
 
 // ---------------------------------------------------------------------------------------------- API
 
-async function api(port, token, method, urlPath, json) {
-  const response = await requestOnce(port, {
-    method,
-    path: `/api/v1${urlPath}`,
-    headers: { Authorization: `Bearer ${token}` },
-    json,
-    timeoutMs: 70_000,
-  });
-  let body = null;
-  try {
-    body = response.body ? JSON.parse(response.body) : null;
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, body, error: response.error };
+async function call(port, token, method, urlPath, json) {
+  const response = await api(port, method, `/api/v1${urlPath}`, { token, json, timeoutMs: 70_000 });
+  return { status: response.status, body: response.json, error: response.error };
 }
 
 async function login(port) {
@@ -189,12 +178,12 @@ async function login(port) {
 
 /** Submits an operation and waits (bounded) until it ends; throws unless it succeeded. */
 async function operation(port, token, method, urlPath, json) {
-  const accepted = await api(port, token, method, urlPath, json);
+  const accepted = await call(port, token, method, urlPath, json);
   if (accepted.status !== 202) throw new Error(`${method} ${urlPath}: HTTP ${accepted.status} ${JSON.stringify(accepted.body ?? accepted.error)}`);
   const id = accepted.body.data.id;
   const deadline = Date.now() + OPERATION_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    const waited = await api(port, token, 'GET', `/operations/${id}/wait?timeout=60`);
+    const waited = await call(port, token, 'GET', `/operations/${id}/wait?timeout=60`);
     if (waited.status !== 200) throw new Error(`wait for ${id}: HTTP ${waited.status}`);
     const { status, error } = waited.body.data;
     if (status === 'succeeded') return waited.body.data;
@@ -204,23 +193,6 @@ async function operation(port, token, method, urlPath, json) {
 }
 
 // ---------------------------------------------------------------------------------------------- RSS
-
-function rssSampler(pid) {
-  let peakKb = 0;
-  const sample = () => {
-    const status = readProcStatus(pid);
-    if (status?.rss_kb) peakKb = Math.max(peakKb, status.rss_kb);
-  };
-  sample();
-  const timer = setInterval(sample, RSS_SAMPLE_MS);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      sample();
-      return mb(peakKb || null);
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------- (a)
 
@@ -304,7 +276,7 @@ async function deliveryLatency(proc, port, token, { clients, cycles }) {
       received.set(key, (received.get(key) ?? 0) + 1);
     });
   }
-  const sampler = rssSampler(proc.pid);
+  const sampler = rssSampler({ server: proc });
   const operations = [];
   try {
     // A static address: without one busybox's rcS waits for a DHCP answer the bridge never gives, and its init
@@ -320,7 +292,7 @@ async function deliveryLatency(proc, port, token, { clients, cycles }) {
   } finally {
     for (const socket of sockets) socket.close();
   }
-  const peakRss = sampler.stop();
+  const peakRss = sampler.stop().peak_rss_mb.server;
   const events = operations.length * 2;
   const expected = events * clients;
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -405,9 +377,9 @@ async function main() {
     const token = await login(port);
 
     log(`(a) create + start of a busybox container, ${options.rounds} rounds alternating raw CLI and API`);
-    const sampler = rssSampler(proc.pid);
+    const sampler = rssSampler({ server: proc });
     results.create_start = await createStartOverhead(port, token, options.rounds);
-    results.peak_rss_mb = { create_start: sampler.stop() };
+    results.peak_rss_mb = { create_start: sampler.stop().peak_rss_mb.server };
 
     log(`(b) container_update delivery to ${options.clients} dashboards over ${options.cycles} start/stop cycles`);
     results.delivery = await deliveryLatency(proc, port, token, options);

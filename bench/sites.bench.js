@@ -22,12 +22,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  api,
   createExternalDatabase,
   dropDatabaseSync,
   fmt,
   freePort,
-  integerInRange,
   installCleanupHandlers,
+  integerInRange,
   loadAverage,
   loadKnownVariables,
   log,
@@ -40,10 +41,10 @@ import {
   opsdeckEnv,
   psql,
   readProcStatus,
-  requestOnce,
   ROOT,
   round,
   runMain,
+  safeJson,
   sourceState,
   spawnNode,
   stopProcess,
@@ -130,27 +131,6 @@ function parseOptions(argv) {
 }
 
 // ---------------------------------------------------------------------------------------------- helpers
-
-function safeJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-async function api(port, method, urlPath, { token, json, expect, timeoutMs = 30_000 } = {}) {
-  const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const started = performance.now();
-  const response = await requestOnce(port, { method, path: urlPath, headers, json, timeoutMs });
-  const ms = round(performance.now() - started, 1);
-  const expected = Array.isArray(expect) ? expect : expect === undefined ? null : [expect];
-  if (expected && !expected.includes(response.status)) {
-    throw new Error(`${method} ${urlPath} answered ${response.status || response.error} (expected ${expected.join('/')}): ${response.body ?? ''}`.slice(0, 800));
-  }
-  return { ...response, ms, json: response.body ? safeJson(response.body) : null };
-}
 
 async function withTimeout(promise, ms, what) {
   let timer;
