@@ -12,7 +12,8 @@
 // (`npm run bench:idrac` builds first).
 //
 //   npm run build && npx tsc -p tsconfig.simulator.json && node bench/idrac.bench.js [--servers 500]
-//        [--concurrency 50] [--latency-ms 100] [--key-type ed25519|rsa] [--reference 5] [--external] [--no-write]
+//        [--concurrency 50] [--latency-ms 100] [--max-handshakes 4] [--key-type ed25519|rsa] [--reference 5]
+//        [--external] [--no-write]
 //
 // Every wait is bounded (fleet start, 30 s to ready, the deployment's time limit, 15 s to stop); the server, the
 // simulator process, the temporary DATA_DIR and the --external database are removed on success, on failure
@@ -74,11 +75,13 @@ const TAG = 'bench-fleet';
 
 // ---------------------------------------------------------------------------------------------- options
 
-const USAGE = `usage: node bench/idrac.bench.js [--servers N] [--concurrency C] [--latency-ms MS] [--key-type ed25519|rsa]
-       [--reference N] [--timeout S] [--cpu-prof DIR] [--external] [--no-write]
+const USAGE = `usage: node bench/idrac.bench.js [--servers N] [--concurrency C] [--latency-ms MS] [--max-handshakes H]
+       [--key-type ed25519|rsa] [--reference N] [--timeout S] [--cpu-prof DIR] [--external] [--no-write]
   --servers N       simulated iDRACs in the deployment (1-2000, default 500)
   --concurrency C   the deployment's concurrency; IDRAC_MAX_CONCURRENCY is set to the same (1-200, default 50)
   --latency-ms MS   added by the simulators before each racadm answer (0-5000, default 100)
+  --max-handshakes H  SSH logins in their key exchange at once, for OpsDeck (IDRAC_MAX_HANDSHAKES) and the bare
+                    client alike (0-1000, 0 = no limit, default 4 as in config/default.json)
   --key-type T      the deployed key: ed25519 (default) or rsa (4096 bits)
   --reference N     single-server deployments that measure one server's time (1-20, default 5)
   --timeout S       limit for the whole deployment, seconds (10-3600, default 600)
@@ -88,8 +91,8 @@ const USAGE = `usage: node bench/idrac.bench.js [--servers N] [--concurrency C] 
   --no-write        do not write bench/results/idrac-<ISO time>.json`;
 
 function parseOptions(argv) {
-  const options = { servers: 500, concurrency: 50, latencyMs: 100, keyType: 'ed25519', reference: 5, timeout: 600, cpuProf: null, bare: true, external: false, write: true };
-  const limits = { servers: [1, 2000], concurrency: [1, 200], 'latency-ms': [0, 5000], reference: [1, 20], timeout: [10, 3600] };
+  const options = { servers: 500, concurrency: 50, latencyMs: 100, maxHandshakes: 4, keyType: 'ed25519', reference: 5, timeout: 600, cpuProf: null, bare: true, external: false, write: true };
+  const limits = { servers: [1, 2000], concurrency: [1, 200], 'latency-ms': [0, 5000], 'max-handshakes': [0, 1000], reference: [1, 20], timeout: [10, 3600] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -209,12 +212,13 @@ function percentiles(values) {
  * or events; the same fleet, concurrency and latency. It deploys a second key (the next free slot), so the
  * simulators run the same three commands. One server's time is measured the same way, on the reference ones.
  */
-async function bareClient({ fleet, servers, reference, concurrency }) {
+async function bareClient({ fleet, servers, reference, concurrency, maxHandshakes }) {
   const dist = (file) => import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'idrac', file)).href);
   const { IdracSshClient } = await dist('ssh/idrac-ssh-client.js');
+  const { HandshakeGate } = await dist('ssh/handshake-gate.js');
   const { RacadmClient } = await dist('racadm.js');
   const { generateSshKeyPair, parsePublicKey } = await dist('ssh-key-material.js');
-  const client = new IdracSshClient({ connectTimeoutMs: 10_000, commandTimeoutMs: 30_000 });
+  const client = new IdracSshClient({ connectTimeoutMs: 10_000, commandTimeoutMs: 30_000 }, new HandshakeGate(maxHandshakes));
   const publicKey = parsePublicKey((await generateSshKeyPair({ type: 'ed25519', comment: 'opsdeck-bench-bare' })).publicKey);
   const one = async (endpoint) => {
     const started = performance.now();
@@ -281,6 +285,7 @@ async function runBench({ options, databaseUrl, knownVariables }) {
         ADMIN_PASSWORD: ADMIN.password,
         SECRETS_MASTER_KEY: randomBytes(32).toString('hex'),
         IDRAC_MAX_CONCURRENCY: String(Math.max(options.concurrency, 50)),
+        IDRAC_MAX_HANDSHAKES: String(options.maxHandshakes),
         ...LIMITS,
       },
     });
@@ -385,7 +390,7 @@ async function runBench({ options, databaseUrl, knownVariables }) {
   let bare = null;
   if (options.bare) {
     log(`bare client: the same work without OpsDeck around it (${options.servers} servers, concurrency ${options.concurrency})`);
-    bare = await withTimeout(bareClient({ fleet, servers: options.servers, reference: options.reference, concurrency: options.concurrency }), options.timeout * 1000, 'the bare-client run');
+    bare = await withTimeout(bareClient({ fleet, servers: options.servers, reference: options.reference, concurrency: options.concurrency, maxHandshakes: options.maxHandshakes }), options.timeout * 1000, 'the bare-client run');
     log(`  ${bare.wall_ms} ms; one server ${bare.one_server_ms.median} ms; ideal ${bare.ideal_ms} ms; ratio ${bare.ratio}`);
   }
   await stopProcess(fleet.proc);

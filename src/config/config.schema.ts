@@ -56,6 +56,8 @@ const lxcSchema = z.strictObject({
 
 const idracSchema = z.strictObject({
   max_concurrency: z.number().int().min(1).max(1000),
+  /** SSH logins in their key exchange at once (0: no limit); see src/idrac/ssh/handshake-gate.ts. */
+  max_handshakes: z.number().int().min(0).max(1000),
   connect_timeout_ms: timeoutMs,
   command_timeout_ms: timeoutMs,
   /** Where private keys live; null means <data_dir>/ssh. */

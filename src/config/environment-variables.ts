@@ -36,6 +36,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'LXC_BRIDGE', path: ['lxc', 'bridge'], kind: 'string', description: 'the bridge new containers join' },
   { name: 'LXC_TOOLS_PATH', path: ['lxc', 'tools_path'], kind: 'string', description: 'directory searched before PATH for lxc-* and nft' },
   { name: 'IDRAC_MAX_CONCURRENCY', path: ['idrac', 'max_concurrency'], kind: 'integer', description: 'iDRAC SSH sessions at once, across all deployments' },
+  { name: 'IDRAC_MAX_HANDSHAKES', path: ['idrac', 'max_handshakes'], kind: 'integer', description: 'iDRAC SSH logins in their key exchange at once (0: no limit)' },
   { name: 'IDRAC_CONNECT_TIMEOUT_MS', path: ['idrac', 'connect_timeout_ms'], kind: 'integer', description: 'iDRAC SSH connect timeout' },
   { name: 'IDRAC_COMMAND_TIMEOUT_MS', path: ['idrac', 'command_timeout_ms'], kind: 'integer', description: 'timeout of one racadm command' },
   { name: 'IDRAC_KEYS_DIR', path: ['idrac', 'keys_dir'], kind: 'string', description: 'private SSH keys (default <DATA_DIR>/ssh)' },

@@ -5,6 +5,7 @@ import { addKeyCommand, assertRacadmSucceeded, RacadmClient, RacadmError } from 
 import { generateSshKeyPair, type GeneratedSshKeyPair } from '../ssh-key-material.js';
 import { IdracSshClient, type IdracSshSession, type IdracSshTarget } from './idrac-ssh-client.js';
 import { IdracSshError } from './idrac-ssh-error.js';
+import { HandshakeGate } from './handshake-gate.js';
 
 const CONNECT_TIMEOUT_MS = 1500;
 const COMMAND_TIMEOUT_MS = 700;
@@ -144,6 +145,24 @@ describe('IdracSshClient against the simulator', () => {
     expect(error.reason).toBe('timeout');
     expect(ms).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 50);
     expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + 1000);
+  });
+
+  it('with one handshake slot, a server that never speaks SSH holds up the next login by at most maxHoldMs', async () => {
+    const gate = new HandshakeGate(1, 200);
+    const gated = new IdracSshClient({ connectTimeoutMs: CONNECT_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS }, gate);
+    const hung = await simulator({ faults: { hangBeforeHandshake: true } });
+    const healthy = await simulator();
+    const hungLogin = failure(gated.connect(target(hung)));
+    const started = Date.now();
+    const session = await gated.connect(target(healthy));
+    sessions.push(session);
+    const waitedMs = Date.now() - started;
+    expect(waitedMs).toBeGreaterThanOrEqual(150);
+    expect(waitedMs).toBeLessThan(CONNECT_TIMEOUT_MS - 200);
+    expect(gate.load).toEqual({ inUse: 0, waiting: 0 });
+    expect((await hungLogin).error.reason).toBe('timeout');
+    // Failed and successful logins both gave their slot back.
+    expect(gate.load).toEqual({ inUse: 0, waiting: 0 });
   });
 
   it('fails timeout within the command timeout when the server hangs after login', async () => {

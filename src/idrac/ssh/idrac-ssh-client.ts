@@ -3,6 +3,7 @@ import type { AppConfig } from '../../config/config.schema.js';
 import type { RacadmCommandResult, RacadmSession } from '../racadm.js';
 import { sshFingerprint } from '../ssh-key-material.js';
 import { IdracSshError } from './idrac-ssh-error.js';
+import { HandshakeGate } from './handshake-gate.js';
 
 /**
  * The only code in OpsDeck that opens SSH client connections (DESIGN.md §1, §6). One `IdracSshSession` per
@@ -73,25 +74,40 @@ interface Ssh2Error extends Error {
 }
 
 export class IdracSshClient {
-  constructor(private readonly timeouts: IdracSshTimeouts) {
+  constructor(
+    private readonly timeouts: IdracSshTimeouts,
+    /** Logins in their key exchange at once; by default no limit. */
+    private readonly handshakes: HandshakeGate = new HandshakeGate(0),
+  ) {
     for (const [name, value] of Object.entries(timeouts)) {
       if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
     }
   }
 
   static fromConfig(config: Pick<AppConfig, 'idrac'>): IdracSshClient {
-    return new IdracSshClient({
-      connectTimeoutMs: config.idrac.connect_timeout_ms,
-      commandTimeoutMs: config.idrac.command_timeout_ms,
-    });
+    return new IdracSshClient(
+      { connectTimeoutMs: config.idrac.connect_timeout_ms, commandTimeoutMs: config.idrac.command_timeout_ms },
+      new HandshakeGate(config.idrac.max_handshakes),
+    );
   }
 
-  /** Opens and authenticates a session; rejects with an IdracSshError carrying the reason. */
+  /**
+   * Opens and authenticates a session; rejects with an IdracSshError carrying the reason. The connect timeout
+   * counts from the connection attempt, after any wait for a handshake slot.
+   */
   async connect(target: IdracSshTarget): Promise<IdracSshSession> {
     const where = `${target.host}:${target.port}`;
     const privateKey = target.credential.kind === 'private_key' ? this.checkPrivateKey(target, where) : null;
+    const leaveGate = await this.handshakes.enter();
+    try {
+      return await this.login(target, where, privateKey);
+    } finally {
+      leaveGate();
+    }
+  }
 
-    return await new Promise<IdracSshSession>((resolve, reject) => {
+  private login(target: IdracSshTarget, where: string, privateKey: Buffer | null): Promise<IdracSshSession> {
+    return new Promise<IdracSshSession>((resolve, reject) => {
       const connection = new ssh2.Client();
       let settled = false;
       let presentedHostKey: string | null = null;
