@@ -163,7 +163,7 @@ export class DeploymentsService {
     });
     const perRequest = pLimit(run.concurrency);
     // Servers finish in bursts: their results, and the host keys pinned on first contact, are stored a batch per
-    // statement (each server still waits for its own to be stored, the pin before any command is sent).
+    // statement (each server still waits for its own to be stored, the pin before anything is written to the server).
     const results = new WriteBatcher<{ serverId: string; result: ServerResult }>((batch) => this.deploymentsRepository.recordResults(run.deploymentId, batch));
     const pins = new WriteBatcher<{ id: string; fingerprint: string }>((batch) => this.serversRepository.pinHostKeys(batch));
     await Promise.all(
@@ -210,13 +210,18 @@ export class DeploymentsService {
     const elapsed = () => Math.round(performance.now() - started);
     try {
       const outcome = await this.connector.withSession(server, async (session) => {
-        if (session.firstContact) await pins.add({ id: server.id, fingerprint: session.hostKeyFingerprint });
+        // A host key pinned on first contact is stored while the slots are read, and before anything is written.
+        const pinned = session.firstContact ? pins.add({ id: server.id, fingerprint: session.hostKeyFingerprint }) : Promise.resolve();
+        pinned.catch(() => undefined); // awaited below; this only covers an SSH failure that comes first
+        const change = { beforeChange: () => pinned };
         const racadm = new RacadmClient(session, server.userIndex);
         if (run.kind === 'deploy') {
-          const deployed = await racadm.deployKey(publicKey, run.slot);
+          const deployed = await racadm.deployKey(publicKey, run.slot, change);
+          await pinned;
           return { outcome: deployed.outcome, slots: [deployed.slot] };
         }
-        const revoked = await racadm.revokeKey(publicKey);
+        const revoked = await racadm.revokeKey(publicKey, change);
+        await pinned;
         return { outcome: revoked.outcome, slots: [...revoked.slots] };
       });
       return { ...outcome, reason: null, message: null, durationMs: elapsed() };

@@ -169,6 +169,23 @@ describe.each(['banner', 'line'] as const)('deploy and revoke (%s output)', (for
     expect(state.slots.get(3)![3]).toBe(RSA);
   });
 
+  it('awaits beforeChange after reading the slots and before writing or deleting, and not when nothing changes', async () => {
+    const { session, commands } = memorySession(state);
+    const seen: string[] = [];
+    const beforeChange = () => {
+      seen.push(`before change after ${commands.length} command(s)`);
+      return Promise.resolve();
+    };
+    await deployKey(session, 2, RSA, 'auto', { beforeChange });
+    await deployKey(session, 2, RSA, 'auto', { beforeChange });
+    await revokeKey(session, 2, RSA, { beforeChange });
+    expect(seen).toEqual(['before change after 1 command(s)', 'before change after 5 command(s)']);
+    const failing = () => Promise.reject(new Error('pin not stored'));
+    await expect(deployKey(session, 2, RSA, 'auto', { beforeChange: failing })).rejects.toThrow('pin not stored');
+    expect(commands.at(-1)).toBe('racadm sshpkauth -v -i 2 -k all');
+    expect(state.slots.get(2)).toEqual([null, null, null, null]);
+  });
+
   it('answers no_free_slot when all four slots hold other keys', async () => {
     for (let i = 0; i < 4; i++) state.slots.get(2)![i] = ED25519;
     const { session } = memorySession(state);

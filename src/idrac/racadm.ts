@@ -241,7 +241,15 @@ export interface DeployKeyResult {
   readonly fingerprint: string;
 }
 
-export interface DeployKeyOptions {
+export interface ChangeOptions {
+  /**
+   * Awaited after the slots are read and before anything is written. The deployment stores a host key pinned
+   * on first contact there, so the store overlaps the first command instead of delaying it.
+   */
+  readonly beforeChange?: () => Promise<unknown>;
+}
+
+export interface DeployKeyOptions extends ChangeOptions {
   /** With an explicit slot that holds another key: replace it (default false: no_free_slot). */
   readonly overwrite?: boolean;
 }
@@ -314,6 +322,7 @@ export async function deployKey(
     target = slot;
   }
 
+  await options.beforeChange?.();
   const upload = await session.exec(addKeyCommand(userIndex, target, keyText));
   assertRacadmSucceeded(upload, 'sshpkauth upload');
 
@@ -329,12 +338,14 @@ export async function revokeKey(
   session: RacadmSession,
   userIndex: number,
   publicKey: string | ParsedPublicKey,
+  options: ChangeOptions = {},
 ): Promise<RevokeKeyResult> {
   assertUserIndex(userIndex);
   const key = typeof publicKey === 'string' ? parsePublicKey(publicKey) : publicKey;
   const before = await readKeys(session, userIndex);
   const slots = slotsHolding(before, key);
   if (slots.length === 0) return { outcome: 'skipped', slots: [], fingerprint: key.fingerprint };
+  await options.beforeChange?.();
   for (const slot of slots) {
     assertSlot(slot);
     const result = await session.exec(deleteKeyCommand(userIndex, slot));
@@ -372,8 +383,8 @@ export class RacadmClient {
     return deployKey(this.session, this.userIndex, publicKey, slot, options);
   }
 
-  revokeKey(publicKey: string | ParsedPublicKey): Promise<RevokeKeyResult> {
-    return revokeKey(this.session, this.userIndex, publicKey);
+  revokeKey(publicKey: string | ParsedPublicKey, options?: ChangeOptions): Promise<RevokeKeyResult> {
+    return revokeKey(this.session, this.userIndex, publicKey, options);
   }
 
   testConnection(): Promise<RacadmVersion> {
