@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { RequestMethod, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from '@fastify/helmet';
+import type { FastifyBodyParser } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
-import { writeErrorEnvelope } from './common/errors/all-exceptions.filter.js';
-import { observeRequests } from './common/http/request-observer.middleware.js';
 import { requireJsonBodies, XML_BODY_MEDIA_TYPES } from './common/http/json-content-type.middleware.js';
+import { observeRequests } from './common/http/request-observer.middleware.js';
 import { RequestValidationPipe } from './common/http/validation.pipe.js';
 import { createLogger } from './common/logging/logger.js';
 import { PinoNestLogger } from './common/logging/nest-logger.js';
@@ -23,6 +22,11 @@ import { buildOpenApiDocument, mountOpenApiDocs } from './openapi.js';
 
 export const API_PREFIX = 'api/v1';
 
+export interface ServedRoute {
+  readonly method: string;
+  readonly url: string;
+}
+
 export interface CreateAppOptions {
   readonly logger?: Logger;
   readonly extraModules?: ReadonlyArray<Type<unknown> | DynamicModule>;
@@ -34,12 +38,14 @@ export interface CreateAppOptions {
 
 /** A configured, initialised application and what must be closed after it. */
 export interface OpsDeckApp {
-  readonly app: NestExpressApplication;
+  readonly app: NestFastifyApplication;
   readonly config: AppConfig;
   readonly logger: Logger;
   readonly database: OpenedDatabaseTarget;
   /** The OpenAPI document served at /api/docs-json and committed as openapi/openapi.json. */
   readonly openApiDocument: OpenAPIObject;
+  /** Every route the HTTP server serves, as registered (`/api/v1/users/:user_id`); HEAD twins of GETs included. */
+  readonly routes: readonly ServedRoute[];
   /** Closes Nest (and with it the pool), then the embedded database server. */
   close(): Promise<void>;
 }
@@ -51,7 +57,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     ? await openDatabaseTarget(config)
     : { url: 'postgresql://unused/unused', embedded: false, close: () => Promise.resolve() };
   try {
-    const app = await NestFactory.create<NestExpressApplication>(
+    const tls = readTlsOptions(config);
+    const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({
         config,
         logger,
@@ -60,22 +67,35 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         connectDatabase: connect,
         bootstrapAdmin: connect && (options.bootstrapAdmin ?? true),
       }),
+      new FastifyAdapter({
+        ...(tls ? { https: tls } : {}),
+        trustProxy: config.server.trust_proxy,
+        bodyLimit: config.server.body_limit_bytes,
+        // Hostile path parameters (long container names, say) must reach validation and get their 400.
+        routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
+        return503OnClosing: false,
+      }),
       {
+        // The body parsers are ours (configureApp).
         bodyParser: false,
         logger: new PinoNestLogger(logger),
         abortOnError: false,
-        httpsOptions: readTlsOptions(config),
       },
     );
-    const openApiDocument = configureApp(app, config, logger);
+    const routes: ServedRoute[] = [];
+    app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    });
+    const openApiDocument = await configureApp(app, config, logger);
     await app.init();
-    answerUnroutedRequests(app, logger);
+    await app.getHttpAdapter().getInstance().ready();
     return {
       app,
       config,
       logger,
       database,
       openApiDocument,
+      routes,
       close: async () => {
         await app.close();
         await database.close();
@@ -88,29 +108,23 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 }
 
 /** Everything between the socket and the controllers, in the order requests meet it. */
-function configureApp(app: NestExpressApplication, config: AppConfig, logger: Logger): OpenAPIObject {
-  app.set('trust proxy', config.server.trust_proxy);
-  app.disable('x-powered-by');
-  // Express hashes every response body for a weak ETag; API clients here never send If-None-Match, so it was
-  // pure CPU (a SHA-1 of each JSON body).
-  app.set('etag', false);
-  app.use(observeRequests(logger, app.get(MetricsService)));
-  app.use(
-    helmet({
-      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-      frameguard: { action: 'deny' },
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          // Swagger UI styles itself inline.
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          frameAncestors: ["'none'"],
-        },
+async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<OpenAPIObject> {
+  const fastify = app.getHttpAdapter().getInstance();
+  observeRequests(fastify, logger, app.get(MetricsService));
+  await app.register(helmet, {
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    frameguard: { action: 'deny' },
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Swagger UI styles itself inline.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
       },
-    }),
-  );
+    },
+  });
   if (config.server.cors_origins.length > 0) {
     app.enableCors({
       origin: config.server.cors_origins,
@@ -118,10 +132,17 @@ function configureApp(app: NestExpressApplication, config: AppConfig, logger: Lo
       maxAge: 600,
     });
   }
-  app.use(requireJsonBodies);
-  app.useBodyParser('json', { limit: config.server.body_limit_bytes });
+  fastify.addHook('onRequest', requireJsonBodies);
+  // JSON bodies: Fastify's parser (which refuses __proto__ and constructor.prototype keys) for application/json
+  // and application/*+json; an empty body is an empty object, so validation names the missing fields.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
+  const parseJsonOrEmpty: FastifyBodyParser<string> = (request, body, done) =>
+    body === '' ? done(null, {}) : parseJson(request, body, done);
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonOrEmpty);
+  fastify.addContentTypeParser(/^application\/[^;\s]+\+json(\s*;.*)?$/i, { parseAs: 'string' }, parseJsonOrEmpty);
   // Only the release-history route gets past requireJsonBodies with an XML body.
-  app.useBodyParser('text', { type: XML_BODY_MEDIA_TYPES, limit: MAX_RELEASE_HISTORY_BYTES });
+  fastify.addContentTypeParser(XML_BODY_MEDIA_TYPES, { parseAs: 'string', bodyLimit: MAX_RELEASE_HISTORY_BYTES }, (_request, body, done) => done(null, body));
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'api/health', method: RequestMethod.GET },
@@ -133,25 +154,6 @@ function configureApp(app: NestExpressApplication, config: AppConfig, logger: Lo
   const document = buildOpenApiDocument(app, config);
   mountOpenApiDocs(app, document);
   return document;
-}
-
-/**
- * Nest's own not-found handler covers only the /api/v1 prefix; these answer every other path (and any error
- * that escaped Nest) with the error envelope instead of Express's HTML page.
- */
-function answerUnroutedRequests(app: NestExpressApplication, logger: Logger): void {
-  app.use((request: Request, response: Response) => {
-    writeErrorEnvelope(request, response, {
-      status: 404,
-      code: 'NOT_FOUND',
-      message: `Cannot ${request.method} ${request.path}`,
-      details: null,
-    });
-  });
-  app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
-    logger.error({ err: error }, 'unhandled error outside the router');
-    writeErrorEnvelope(request, response, { status: 500, code: 'INTERNAL_ERROR', message: 'Internal server error', details: null });
-  });
 }
 
 function readTlsOptions(config: AppConfig): { cert: Buffer; key: Buffer } | undefined {

@@ -36,14 +36,20 @@ export function installGracefulShutdown(opsdeck: OpsDeckApp, server: Server): vo
 export function drain(server: Server, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const deadline = setTimeout(() => {
+      clearInterval(idleSweep);
       server.closeAllConnections();
       resolve(false);
     }, timeoutMs);
     server.close(() => {
       clearTimeout(deadline);
+      clearInterval(idleSweep);
       resolve(true);
     });
-    // Keep-alive connections with no request in flight would otherwise hold the server open.
+    // Keep-alive connections with no request in flight would otherwise hold the server open, and a connection
+    // whose last request finishes during the drain becomes one of them.
     server.closeIdleConnections();
+    const idleSweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
   });
 }
+
+const IDLE_SWEEP_MS = 50;

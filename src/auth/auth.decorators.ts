@@ -1,6 +1,6 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import { ApiResponse, ApiSecurity, getSchemaPath } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import type { AppConfig } from '../config/config.schema.js';
 import { ErrorEnvelopeDto } from '../common/openapi/error-envelope.dto.js';
 import { API_KEY_AUTH, BEARER_AUTH } from '../common/openapi/endpoint.decorator.js';

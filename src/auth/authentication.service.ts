@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import type { AppConfig } from '../config/config.schema.js';
 import { InjectConfig } from '../config/config.module.js';
 import { UsersRepository } from '../users/users.repository.js';

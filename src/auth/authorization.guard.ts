@@ -1,6 +1,6 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import { Errors } from '../common/errors/errors.js';
 import { requestContext } from '../common/http/request-context.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -51,6 +51,6 @@ export class AuthorizationGuard implements CanActivate {
 }
 
 function firstParam(request: Request): string | null {
-  const value = Object.values(request.params ?? {})[0];
+  const value: unknown = Object.values((request.params ?? {}) as Record<string, unknown>)[0];
   return typeof value === 'string' ? value.slice(0, 200) : null;
 }

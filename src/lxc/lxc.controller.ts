@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpStatus, Post, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply as Response } from 'fastify';
 import { Auth, Authenticated } from '../auth/auth.decorators.js';
 import { Permission, type Principal } from '../auth/principal.js';
 import { Endpoint } from '../common/openapi/endpoint.decorator.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { SkipRateLimit } from '../common/rate-limit/rate-limit.decorators.js';
-import type { Response } from 'express';
+import type { FastifyReply as Response } from 'fastify';
 import { RawResponse } from '../common/http/raw-response.decorator.js';
 import { Endpoint } from '../common/openapi/endpoint.decorator.js';
 import { Authenticated } from '../auth/auth.decorators.js';

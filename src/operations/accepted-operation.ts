@@ -1,6 +1,6 @@
 import { applyDecorators, HttpStatus } from '@nestjs/common';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply as Response } from 'fastify';
 import { Endpoint, type EndpointOptions } from '../common/openapi/endpoint.decorator.js';
 import { OperationDto } from './dto/operation.dto.js';
 
@@ -19,6 +19,6 @@ export function AcceptedOperation(options: Omit<EndpointOptions, 'response' | 's
 
 /** Sets the Location of a started operation; the controller returns the operation itself. */
 export function locate(response: Response, operation: OperationDto): OperationDto {
-  response.location(`/api/v1/operations/${operation.id}`);
+  response.header('Location', `/api/v1/operations/${operation.id}`);
   return operation;
 }

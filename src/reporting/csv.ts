@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { Request, Response } from 'express';
+import type { FastifyReply as Response, FastifyRequest as Request } from 'fastify';
+import accepts from 'accepts';
 import type { ReportFormat } from './dto/report-query.dto.js';
 
 export const CSV_MEDIA_TYPE = 'text/csv; charset=utf-8';
@@ -38,14 +39,14 @@ export function toCsv<T>(columns: ReadonlyArray<CsvColumn<T>>, rows: readonly T[
 /** `?format=` wins; otherwise the Accept header, where JSON is preferred unless text/csv ranks higher. */
 export function chooseReportFormat(format: ReportFormat | undefined, request: Request): ReportFormat {
   if (format !== undefined) return format;
-  return request.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json';
+  return accepts(request.raw).type(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json';
 }
 
 export function sendCsv(response: Response, document: CsvDocument): void {
   response
     .status(200)
-    .set('Content-Type', CSV_MEDIA_TYPE)
-    .set('Content-Disposition', `attachment; filename="${document.filename}"`)
-    .set('Cache-Control', 'no-store')
+    .header('Content-Type', CSV_MEDIA_TYPE)
+    .header('Content-Disposition', `attachment; filename="${document.filename}"`)
+    .header('Cache-Control', 'no-store')
     .send(document.content);
 }

@@ -1,6 +1,6 @@
 import { applyDecorators, Controller, Get, Header, Query, Req, Res, type Type } from '@nestjs/common';
 import { ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply as Response, FastifyRequest as Request } from 'fastify';
 import { Auth, Authenticated } from '../auth/auth.decorators.js';
 import { Permission, type Principal } from '../auth/principal.js';
 import { wrapInEnvelope } from '../common/http/envelope.interceptor.js';
@@ -43,7 +43,7 @@ export class ReportingController {
     if (chooseReportFormat(query.format, request) === 'csv') {
       sendCsv(response, await this.reportingService.moduleUpdatesCsv(principal, query));
     } else {
-      response.status(200).json(wrapInEnvelope(await this.reportingService.moduleUpdates(principal, query), request));
+      response.status(200).send(wrapInEnvelope(await this.reportingService.moduleUpdates(principal, query), request));
     }
   }
 
@@ -71,7 +71,7 @@ export class ReportingController {
     if (chooseReportFormat(query.format, request) === 'csv') {
       sendCsv(response, await this.reportingService.patchRunsCsv(principal, query));
     } else {
-      response.status(200).json(wrapInEnvelope(await this.reportingService.patchRuns(principal, query), request));
+      response.status(200).send(wrapInEnvelope(await this.reportingService.patchRuns(principal, query), request));
     }
   }
 }

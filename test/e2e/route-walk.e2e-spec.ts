@@ -41,27 +41,17 @@ function call(t: TestApp, operation: Operation, headers: Record<string, string> 
 }
 
 /**
- * The routes Express really serves (method + path, in OpenAPI notation), whatever the document says. A layer
- * registered for every method at once is a catch-all (Nest's 404 fallback for the paths excluded from the
- * /api/v1 prefix); those are returned apart.
+ * The routes Fastify really serves (method + path, in OpenAPI notation), whatever the document says; the HEAD
+ * twins Fastify adds to GET routes are left out. A wildcard route would be a catch-all; those are returned apart.
  */
 function servedRoutes(t: TestApp): { routes: string[]; catchAllPaths: string[] } {
-  const express = t.opsdeck.app.getHttpAdapter().getInstance() as {
-    router?: { stack?: Array<{ route?: { path?: unknown; methods?: Record<string, boolean> } }> };
-  };
-  const stack = express.router?.stack;
-  if (!Array.isArray(stack)) throw new Error('cannot read the Express routing table (express.router.stack)');
   const routes: string[] = [];
   const catchAllPaths: string[] = [];
-  for (const layer of stack) {
-    const path = layer.route?.path;
-    if (typeof path !== 'string' || path.startsWith('/api/docs')) continue;
-    const openApiPath = path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-    const methods = Object.entries(layer.route?.methods ?? {})
-      .filter(([, enabled]) => enabled)
-      .map(([method]) => method.toUpperCase());
-    if (methods.length > 1 || methods.includes('_ALL')) catchAllPaths.push(openApiPath);
-    else routes.push(...methods.map((method) => `${method} ${openApiPath}`));
+  for (const { method, url } of t.opsdeck.routes) {
+    if (method === 'HEAD' || url.startsWith('/api/docs')) continue;
+    const openApiPath = url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    if (url.includes('*')) catchAllPaths.push(openApiPath);
+    else routes.push(`${method} ${openApiPath}`);
   }
   return { routes, catchAllPaths };
 }

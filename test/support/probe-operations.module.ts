@@ -1,5 +1,5 @@
 import { Body, Controller, Module, Param, Post, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply as Response } from 'fastify';
 import { Auth, Authenticated } from '../../src/auth/auth.decorators.js';
 import { Permission, type Principal } from '../../src/auth/principal.js';
 import { AppError } from '../../src/common/errors/app-error.js';

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Module, Post, Query, Req } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import { Public } from '../../src/auth/auth.decorators.js';
 import { Page, PaginationQueryDto } from '../../src/common/pagination/pagination.js';
 
@@ -57,7 +57,7 @@ class ProbeController {
 
   @Get('slow')
   async slow(@Req() request: Request): Promise<{ waited_ms: number }> {
-    const ms = Number(request.query.ms ?? 500);
+    const ms = Number((request.query as { ms?: string }).ms ?? 500);
     // Stops waiting when the client goes away, so an abandoned request leaves no timer behind.
     await new Promise<void>((resolve) => {
       const socket = request.socket;

@@ -9,7 +9,7 @@ import {
   ServiceUnavailableException,
   type ArgumentsHost,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply as Response, FastifyRequest as Request } from 'fastify';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { requestContext } from '../http/request-context.js';
@@ -17,12 +17,21 @@ import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import { AppError } from './app-error.js';
 import type { ErrorEnvelope } from './error-envelope.js';
 
+/** The part of a FastifyReply the filter uses. */
 class FakeResponse {
-  headersSent = false;
+  sent = false;
   statusCode: number | undefined;
   body: ErrorEnvelope | undefined;
-  ended = false;
+  readonly headers: Record<string, string> = {};
   readonly calls: string[] = [];
+  readonly raw = {
+    headersSent: false,
+    writableEnded: false,
+    end: () => {
+      this.calls.push('end');
+      this.raw.writableEnded = true;
+    },
+  };
 
   status(code: number): this {
     this.calls.push('status');
@@ -30,15 +39,14 @@ class FakeResponse {
     return this;
   }
 
-  json(body: ErrorEnvelope): this {
-    this.calls.push('json');
-    this.body = body;
+  header(name: string, value: string): this {
+    this.headers[name.toLowerCase()] = value;
     return this;
   }
 
-  end(): this {
-    this.calls.push('end');
-    this.ended = true;
+  send(body: ErrorEnvelope): this {
+    this.calls.push('send');
+    this.body = body;
     return this;
   }
 }
@@ -65,11 +73,11 @@ function recordingLogger(): { logger: Logger; lines: Record<string, unknown>[] }
 
 function handle(
   exception: unknown,
-  originalUrl = '/api/v1/sites/42?expand=modules',
+  url = '/api/v1/sites/42?expand=modules',
 ): { response: FakeResponse; body: ErrorEnvelope; logged: Record<string, unknown>[] } {
   const { logger, lines } = recordingLogger();
   const response = new FakeResponse();
-  new AllExceptionsFilter(logger).catch(exception, hostFor({ originalUrl }, response));
+  new AllExceptionsFilter(logger).catch(exception, hostFor({ url }, response));
   if (response.body === undefined) throw new Error('the filter wrote no body');
   return { response, body: response.body, logged: lines };
 }
@@ -81,7 +89,7 @@ describe('AllExceptionsFilter', () => {
     const { response, body } = handle(new AppError(HttpStatus.CONFLICT, 'SITE.URL_TAKEN', 'URL already used', details));
 
     expect(response.statusCode).toBe(409);
-    expect(response.calls).toEqual(['status', 'json']);
+    expect(response.calls).toEqual(['status', 'send']);
     expect(body).toEqual({
       status_code: 409,
       error: 'SITE.URL_TAKEN',
@@ -105,7 +113,7 @@ describe('AllExceptionsFilter', () => {
     const filter = new AllExceptionsFilter(pino({ level: 'silent' }));
 
     requestContext.run({ requestId: 'req-123' }, () =>
-      filter.catch(new NotFoundException(), hostFor({ originalUrl: '/api/v1/x' }, response)),
+      filter.catch(new NotFoundException(), hostFor({ url: '/api/v1/x' }, response)),
     );
 
     expect(response.body?.request_id).toBe('req-123');
@@ -168,43 +176,40 @@ describe('AllExceptionsFilter', () => {
   });
 
   it.each([
-    ['entity.too.large', 413, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large'],
-    ['entity.parse.failed', 400, 400, 'MALFORMED_JSON', 'Request body is not valid JSON'],
-    ['encoding.unsupported', 415, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported content encoding'],
-    ['charset.unsupported', 415, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported charset'],
-    ['request.aborted', 400, 400, 'BAD_REQUEST', 'Request was aborted'],
-    ['stream.encoding.set', 500, 500, 'INTERNAL_ERROR', 'Internal server error'],
-  ])('maps a body-parser error of type %s to %p', (type, rawStatus, status, code, message) => {
-    const bodyParserError = Object.assign(new Error('raw-body internals'), { type, status: rawStatus, expose: true });
+    ['FST_ERR_CTP_BODY_TOO_LARGE', 413, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large'],
+    ['FST_ERR_CTP_INVALID_JSON_BODY', 400, 400, 'MALFORMED_JSON', 'Request body is not valid JSON'],
+    ['FST_ERR_CTP_EMPTY_JSON_BODY', 400, 400, 'MALFORMED_JSON', 'Request body is empty but declared as JSON'],
+    ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type'],
+    ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', 400, 400, 'BAD_REQUEST', 'Request size did not match Content-Length'],
+  ])('maps a Fastify body error %s to %p', (code, rawStatus, status, envelopeCode, message) => {
+    const fastifyError = Object.assign(new Error('fastify internals'), { code, statusCode: rawStatus });
 
-    const { response, body } = handle(bodyParserError);
+    const { response, body } = handle(fastifyError);
 
     expect(response.statusCode).toBe(status);
-    expect(body).toMatchObject({ status_code: status, error: code, message, details: null });
+    expect(body).toMatchObject({ status_code: status, error: envelopeCode, message, details: null });
+    expect(JSON.stringify(body)).not.toContain('internals');
   });
 
-  // Fails today: `type in LOW_LEVEL_ERRORS` also matches keys inherited from Object.prototype.
   it.each(['constructor', 'toString', 'hasOwnProperty'])(
-    'treats an error whose type is %p as unexpected, not as a body-parser error',
-    (type) => {
-      const { response, body } = handle(Object.assign(new Error('odd library error'), { type }));
+    'treats an error whose code is %p as unexpected, not as a Fastify body error',
+    (code) => {
+      const { response, body } = handle(Object.assign(new Error('odd library error'), { code }));
 
       expect(response.statusCode).toBe(500);
       expect(body).toMatchObject({ status_code: 500, error: 'INTERNAL_ERROR', message: 'Internal server error' });
     },
   );
 
-  it('maps a plain body-parser style object', () => {
-    const { response, body } = handle({ type: 'entity.too.large', status: 413 });
+  it('maps a plain object carrying a Fastify code', () => {
+    const { response, body } = handle({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
 
     expect(response.statusCode).toBe(413);
     expect(body).toMatchObject({ error: 'PAYLOAD_TOO_LARGE' });
   });
 
-  it('maps a SyntaxError carrying the raw body to MALFORMED_JSON without echoing the body', () => {
-    const syntaxError = Object.assign(new SyntaxError('Unexpected token } in JSON at position 12'), {
-      body: '{"password":"hunter2"}',
-    });
+  it("maps the JSON parser's SyntaxError (marked 400) to MALFORMED_JSON without echoing the body", () => {
+    const syntaxError = Object.assign(new SyntaxError('Unexpected token } in JSON: {"password":"hunter2"'), { statusCode: 400 });
 
     const { body } = handle(syntaxError);
 
@@ -212,8 +217,12 @@ describe('AllExceptionsFilter', () => {
     expect(JSON.stringify(body)).not.toContain('hunter2');
   });
 
+  it('treats a SyntaxError not marked 400 as unexpected', () => {
+    expect(handle(new SyntaxError('bug in our own JSON.parse')).body).toMatchObject({ status_code: 500, error: 'INTERNAL_ERROR' });
+  });
+
   it('prefers the low-level cause of an HttpException', () => {
-    const wrapped = new BadRequestException('Bad Request', { cause: { type: 'entity.parse.failed', status: 400 } });
+    const wrapped = new BadRequestException('Bad Request', { cause: { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 } });
 
     const { body } = handle(wrapped);
 
@@ -282,12 +291,16 @@ describe('AllExceptionsFilter', () => {
     expect(handle(new NotFoundException(), '/api/v1/sites?token=abc').body.path).toBe('/api/v1/sites');
   });
 
+  it('answers as JSON even when the route had set another content type', () => {
+    expect(handle(new NotFoundException()).response.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
   it('only ends the response when headers were already sent', () => {
     const response = new FakeResponse();
-    response.headersSent = true;
+    response.raw.headersSent = true;
     const { logger } = recordingLogger();
 
-    new AllExceptionsFilter(logger).catch(new Error('late failure'), hostFor({ originalUrl: '/api/v1/x' }, response));
+    new AllExceptionsFilter(logger).catch(new Error('late failure'), hostFor({ url: '/api/v1/x' }, response));
 
     expect(response.calls).toEqual(['end']);
     expect(response.statusCode).toBeUndefined();

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply as Response, FastifyRequest as Request } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditService } from '../../audit/audit.service.js';
 import { RateLimitExceededError } from '../rate-limit/rate-limit.service.js';
@@ -17,16 +17,16 @@ export interface ResolvedError {
   details: ErrorEnvelope['details'];
 }
 
-/** Errors raised below Nest (body parser, raw-body) carry a status and a `type` instead of being HttpExceptions. */
+const MALFORMED_JSON = { status: 400, code: 'MALFORMED_JSON', message: 'Request body is not valid JSON' };
+
+/** Errors Fastify raises before Nest's router (body reading and parsing) carry a `code` instead of being HttpExceptions. */
 const LOW_LEVEL_ERRORS: Record<string, { status: number; code: string; message: string }> = {
-  'entity.parse.failed': { status: 400, code: 'MALFORMED_JSON', message: 'Request body is not valid JSON' },
-  'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' },
-  'entity.verify.failed': { status: 400, code: 'BAD_REQUEST', message: 'Request body failed verification' },
-  'encoding.unsupported': { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported content encoding' },
-  'charset.unsupported': { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported charset' },
-  'request.aborted': { status: 400, code: 'BAD_REQUEST', message: 'Request was aborted' },
-  'request.size.invalid': { status: 400, code: 'BAD_REQUEST', message: 'Request size did not match Content-Length' },
-  'stream.encoding.set': { status: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' },
+  FST_ERR_CTP_INVALID_JSON_BODY: MALFORMED_JSON,
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', message: 'Request body is empty but declared as JSON' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported media type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST', message: 'Request size did not match Content-Length' },
+  FST_ERR_CTP_INVALID_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported media type' },
 };
 
 /** Turns every error into the error envelope; internals of unexpected errors stay in the log. */
@@ -52,7 +52,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error({ err: exception, status: resolved.status }, 'request failed');
     }
     if (exception instanceof RateLimitExceededError) {
-      response.setHeader('Retry-After', String(exception.state.resetSeconds));
+      response.header('Retry-After', String(exception.state.resetSeconds));
     }
     // A refused or failed attempt at an audited action still leaves its row (401, 403, 404, 409, ...).
     this.auditService?.recordFailure(resolved.status).catch((error: unknown) => {
@@ -117,22 +117,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   private fromLowLevelError(error: unknown): ResolvedError | undefined {
     if (typeof error !== 'object' || error === null) return undefined;
-    const { type } = error as { type?: unknown };
-    if (typeof type === 'string' && Object.hasOwn(LOW_LEVEL_ERRORS, type)) {
-      const known = LOW_LEVEL_ERRORS[type];
-      return { ...known, details: null };
+    const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+    if (typeof code === 'string' && Object.hasOwn(LOW_LEVEL_ERRORS, code)) {
+      return { ...LOW_LEVEL_ERRORS[code], details: null };
     }
-    if (error instanceof SyntaxError && 'body' in error) {
-      return { ...LOW_LEVEL_ERRORS['entity.parse.failed'], details: null };
-    }
+    // Fastify's JSON parser: a SyntaxError (or a refused __proto__ / constructor.prototype key) marked 400.
+    if (error instanceof SyntaxError && statusCode === 400) return { ...MALFORMED_JSON, details: null };
     return undefined;
   }
 }
 
 /** Writes the error envelope; also used for requests that never reach Nest's router. */
 export function writeErrorEnvelope(request: Request, response: Response, error: ResolvedError): void {
-  if (response.headersSent) {
-    response.end();
+  if (response.sent || response.raw.headersSent) {
+    if (!response.raw.writableEnded) response.raw.end();
     return;
   }
   const body: ErrorEnvelope = {
@@ -142,7 +140,7 @@ export function writeErrorEnvelope(request: Request, response: Response, error: 
     details: error.details,
     timestamp: new Date().toISOString(),
     request_id: requestContext.current()?.requestId ?? '',
-    path: request.originalUrl.split('?')[0] ?? '',
+    path: request.url.split('?')[0] ?? '',
   };
-  response.status(error.status).json(body);
+  response.status(error.status).header('Content-Type', 'application/json; charset=utf-8').send(body);
 }

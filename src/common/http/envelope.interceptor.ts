@@ -1,6 +1,6 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import { map, type Observable } from 'rxjs';
 import { Page } from '../pagination/pagination.js';
 import { requestContext } from './request-context.js';

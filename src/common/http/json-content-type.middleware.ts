@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { HttpStatus } from '@nestjs/common';
 import { AppError } from '../errors/app-error.js';
 
@@ -8,35 +8,38 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 export const XML_BODY_ROUTE = { method: 'POST', path: '/api/v1/release-history' } as const;
 export const XML_BODY_MEDIA_TYPES = ['application/xml', 'text/xml'];
 
-function isXmlBodyRoute(request: Request): boolean {
-  const path = request.path.length > 1 ? request.path.replace(/\/$/, '') : request.path;
+/** application/json or application/<anything>+json, parameters (charset) ignored. */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return mediaType === 'application/json' || /^application\/[a-z0-9!#$&^_.-]+\+json$/.test(mediaType);
+}
+
+/** True when the request declares one of `mediaTypes` (parameters ignored). */
+export function hasMediaType(contentType: string | undefined, mediaTypes: readonly string[]): boolean {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return mediaTypes.includes(mediaType);
+}
+
+function isXmlBodyRoute(request: FastifyRequest): boolean {
+  const rawPath = request.url.split('?')[0] ?? '';
+  const path = rawPath.length > 1 ? rawPath.replace(/\/$/, '') : rawPath;
   return request.method === XML_BODY_ROUTE.method && path.toLowerCase() === XML_BODY_ROUTE.path;
 }
 
 /**
- * The API speaks JSON only: a body in any other media type is refused before anything parses it. The
- * release-history import is the exception: it takes XML only, and refuses anything else itself.
+ * An onRequest hook. The API speaks JSON only: a body in any other media type is refused before anything
+ * parses it. The release-history import is the exception: it takes XML only, and refuses anything else itself.
  */
-export function requireJsonBodies(request: Request, _response: Response, next: NextFunction): void {
+export function requireJsonBodies(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-  if (!METHODS_WITH_BODY.has(request.method) || !hasBody) {
-    next();
-    return;
-  }
   // That route checks its own media type once the caller is authenticated (see ReleaseHistoryController).
-  if (isXmlBodyRoute(request)) {
-    next();
+  if (!METHODS_WITH_BODY.has(request.method) || !hasBody || isXmlBodyRoute(request)) {
+    done();
     return;
   }
-  if (!request.is(['application/json', 'application/*+json'])) {
-    next(
-      new AppError(
-        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-        'UNSUPPORTED_MEDIA_TYPE',
-        'Request bodies must be application/json',
-      ),
-    );
+  if (!isJsonMediaType(request.headers['content-type'])) {
+    done(new AppError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'UNSUPPORTED_MEDIA_TYPE', 'Request bodies must be application/json'));
     return;
   }
-  next();
+  done();
 }

@@ -1,6 +1,6 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { FastifyReply as Response, FastifyRequest as Request } from 'fastify';
 import { requestContext } from '../http/request-context.js';
 import { SKIP_RATE_LIMIT } from './rate-limit.decorators.js';
 import { RateLimitExceededError, RateLimitService, type RateLimitState } from './rate-limit.service.js';
@@ -35,7 +35,7 @@ export function clientKey(request: Request): string {
 }
 
 function setRateLimitHeaders(response: Response, state: RateLimitState): void {
-  response.setHeader('X-RateLimit-Limit', String(state.limit));
-  response.setHeader('X-RateLimit-Remaining', String(state.remaining));
-  response.setHeader('X-RateLimit-Reset', String(state.resetSeconds));
+  response.header('X-RateLimit-Limit', String(state.limit));
+  response.header('X-RateLimit-Remaining', String(state.remaining));
+  response.header('X-RateLimit-Reset', String(state.resetSeconds));
 }
