@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { RequestMethod, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import type { FastifyBodyParser } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { Logger } from 'pino';
@@ -86,7 +86,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) routes.push({ method, url: route.url });
     });
-    const openApiDocument = await configureApp(app, config, logger);
+    const openApiDocument = configureApp(app, config, logger);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     return {
@@ -108,10 +108,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 }
 
 /** Everything between the socket and the controllers, in the order requests meet it. */
-async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<OpenAPIObject> {
+function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Logger): OpenAPIObject {
   const fastify = app.getHttpAdapter().getInstance();
   observeRequests(fastify, logger, app.get(MetricsService));
-  await app.register(helmet, {
+  // helmet itself, built once: @fastify/helmet builds a new helmet (CSP directives parsed again) per request.
+  const setSecurityHeaders = helmet({
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
     frameguard: { action: 'deny' },
     contentSecurityPolicy: {
@@ -125,6 +126,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
       },
     },
   });
+  fastify.addHook('onRequest', (request, reply, done) => setSecurityHeaders(request.raw, reply.raw, () => done()));
   if (config.server.cors_origins.length > 0) {
     app.enableCors({
       origin: config.server.cors_origins,
