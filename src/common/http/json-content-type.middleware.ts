@@ -8,16 +8,25 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 export const XML_BODY_ROUTE = { method: 'POST', path: '/api/v1/release-history' } as const;
 export const XML_BODY_MEDIA_TYPES = ['application/xml', 'text/xml'];
 
-/** application/json or application/<anything>+json, parameters (charset) ignored. */
+/** True when the request says it carries a body (a length above zero, or a chunked one). */
+export function declaresBody(headers: FastifyRequest['headers']): boolean {
+  return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
+}
+
+/** The media type of a Content-Type header, lower-case, without parameters (charset). */
+function mediaTypeOf(contentType: string | undefined): string {
+  return contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** application/json or application/<anything>+json. */
 export function isJsonMediaType(contentType: string | undefined): boolean {
-  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  const mediaType = mediaTypeOf(contentType);
   return mediaType === 'application/json' || /^application\/[a-z0-9!#$&^_.-]+\+json$/.test(mediaType);
 }
 
-/** True when the request declares one of `mediaTypes` (parameters ignored). */
+/** True when the request declares one of `mediaTypes`. */
 export function hasMediaType(contentType: string | undefined, mediaTypes: readonly string[]): boolean {
-  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
-  return mediaTypes.includes(mediaType);
+  return mediaTypes.includes(mediaTypeOf(contentType));
 }
 
 function isXmlBodyRoute(request: FastifyRequest): boolean {
@@ -31,9 +40,8 @@ function isXmlBodyRoute(request: FastifyRequest): boolean {
  * parses it. The release-history import is the exception: it takes XML only, and refuses anything else itself.
  */
 export function requireJsonBodies(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
   // That route checks its own media type once the caller is authenticated (see ReleaseHistoryController).
-  if (!METHODS_WITH_BODY.has(request.method) || !hasBody || isXmlBodyRoute(request)) {
+  if (!METHODS_WITH_BODY.has(request.method) || !declaresBody(request.headers) || isXmlBodyRoute(request)) {
     done();
     return;
   }

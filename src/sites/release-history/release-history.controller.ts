@@ -14,7 +14,7 @@ import { ApiBody, ApiConsumes, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../../auth/auth.decorators.js';
 import { Permission } from '../../auth/principal.js';
 import { AppError } from '../../common/errors/app-error.js';
-import { hasMediaType, XML_BODY_MEDIA_TYPES } from '../../common/http/json-content-type.middleware.js';
+import { declaresBody, hasMediaType, XML_BODY_MEDIA_TYPES } from '../../common/http/json-content-type.middleware.js';
 import { Endpoint } from '../../common/openapi/endpoint.decorator.js';
 import type { Page } from '../../common/pagination/pagination.js';
 import { MACHINE_NAME_PATTERN } from '../drupal-version.js';
@@ -38,8 +38,7 @@ const projectName: PipeTransform<string, string> = {
  */
 const XmlBody = createParamDecorator((_data: unknown, context: ExecutionContext): unknown => {
   const request = context.switchToHttp().getRequest<Request>();
-  const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-  if (hasBody && !hasMediaType(request.headers['content-type'], XML_BODY_MEDIA_TYPES)) {
+  if (declaresBody(request.headers) && !hasMediaType(request.headers['content-type'], XML_BODY_MEDIA_TYPES)) {
     throw new AppError(
       HttpStatus.UNSUPPORTED_MEDIA_TYPE,
       'UNSUPPORTED_MEDIA_TYPE',
