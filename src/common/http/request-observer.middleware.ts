@@ -34,6 +34,7 @@ export function observeRequests(fastify: FastifyInstance, logger: Logger, metric
     else done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
+    const context = contexts.get(request);
     const durationSeconds = reply.elapsedTime / 1000;
     const route = routeOf(request);
     const status = reply.statusCode;
@@ -43,13 +44,14 @@ export function observeRequests(fastify: FastifyInstance, logger: Logger, metric
     if (logger.isLevelEnabled(level)) {
       logger[level](
         {
-          request_id: contexts.get(request)?.requestId,
+          request_id: context?.requestId,
           method: request.method,
           route,
           path: request.url.split('?')[0],
           status,
           duration_ms: Math.round(durationSeconds * 1e5) / 100,
-          ip: request.ip,
+          // Fastify derives request.ip (trust proxy, X-Forwarded-For) on every read: onRequest kept it.
+          ip: context?.ip ?? request.ip,
         },
         'request completed',
       );
