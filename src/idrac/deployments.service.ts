@@ -215,14 +215,12 @@ export class DeploymentsService {
         pinned.catch(() => undefined); // awaited below; this only covers an SSH failure that comes first
         const change = { beforeChange: () => pinned };
         const racadm = new RacadmClient(session, server.userIndex);
-        if (run.kind === 'deploy') {
-          const deployed = await racadm.deployKey(publicKey, run.slot, change);
-          await pinned;
-          return { outcome: deployed.outcome, slots: [deployed.slot] };
-        }
-        const revoked = await racadm.revokeKey(publicKey, change);
+        const result =
+          run.kind === 'deploy'
+            ? await racadm.deployKey(publicKey, run.slot, change).then((deployed) => ({ outcome: deployed.outcome, slots: [deployed.slot] }))
+            : await racadm.revokeKey(publicKey, change).then((revoked) => ({ outcome: revoked.outcome, slots: [...revoked.slots] }));
         await pinned;
-        return { outcome: revoked.outcome, slots: [...revoked.slots] };
+        return result;
       });
       return { ...outcome, reason: null, message: null, durationMs: elapsed() };
     } catch (error) {
