@@ -321,16 +321,10 @@ export async function loadKnownVariables() {
 // ---------------------------------------------------------------------------------------------- load
 
 /**
- * One measured autocannon run against a running server: req/s, exact latency percentiles from every response,
- * status codes, peak RSS (VmRSS sampled every RSS_SAMPLE_MS, and VmHWM after) and the server's CPU time.
- * `request` is { method, path, headers, body } (body a string); the warm-up, if any, is the caller's business.
+ * Watches a server process while load runs: peak RSS (VmRSS sampled every RSS_SAMPLE_MS, and VmHWM after), its CPU
+ * time and what it wrote to stdout. `finish()` stops the sampling and returns the figures.
  */
-export async function measureLoad({ proc, port, request, connections, duration }) {
-  const url = `http://127.0.0.1:${port}${request.path}`;
-  let latencies = new Float64Array(1 << 20);
-  let count = 0;
-  let capped = false;
-  const statuses = {};
+export function observeServer(proc) {
   let peakRssKb = 0;
   let samples = 0;
   const sample = () => {
@@ -346,6 +340,62 @@ export async function measureLoad({ proc, port, request, connections, duration }
   const wallStarted = performance.now();
   sample();
   const sampler = setInterval(sample, RSS_SAMPLE_MS);
+  let finished = false;
+  return {
+    stop() {
+      if (!finished) clearInterval(sampler);
+      finished = true;
+    },
+    finish() {
+      this.stop();
+      sample();
+      const wallSeconds = (performance.now() - wallStarted) / 1000;
+      const cpuAfter = cpuSeconds(proc.pid);
+      const after = readProcStatus(proc.pid);
+      if (proc.exit) throw new Error(describeExit(proc));
+      const serverCpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
+      return {
+        memory_mb: {
+          rss_before: mb(before?.rss_kb),
+          peak_rss_sampled: mb(peakRssKb || null),
+          rss_samples: samples,
+          rss_after: mb(after?.rss_kb),
+          hwm_after: mb(after?.hwm_kb),
+        },
+        server_cpu_s: round(serverCpu, 2),
+        server_cpu_share: serverCpu !== null ? round(serverCpu / wallSeconds, 2) : null,
+        server_stdout_bytes: proc.stdoutBytes - stdoutBefore,
+      };
+    },
+  };
+}
+
+/** Latency percentiles (ms) over the first `count` entries of a Float64Array, which it sorts in place. */
+function latencySummary(latencies, count, capped) {
+  const sorted = latencies.subarray(0, count).sort();
+  return {
+    mean: round(count ? sorted.reduce((sum, v) => sum + v, 0) / count : null, 2),
+    p50: percentile(sorted, count, 50),
+    p95: percentile(sorted, count, 95),
+    p99: percentile(sorted, count, 99),
+    max: count ? round(sorted[count - 1], 2) : null,
+    samples: count,
+    capped,
+  };
+}
+
+/**
+ * One measured autocannon run against a running server: req/s, exact latency percentiles from every response,
+ * status codes, and the server's peak RSS and CPU time (observeServer).
+ * `request` is { method, path, headers, body } (body a string); the warm-up, if any, is the caller's business.
+ */
+export async function measureLoad({ proc, port, request, connections, duration }) {
+  const url = `http://127.0.0.1:${port}${request.path}`;
+  let latencies = new Float64Array(1 << 20);
+  let count = 0;
+  let capped = false;
+  const statuses = {};
+  const observer = observeServer(proc);
   let result;
   try {
     const instance = autocannon({ ...autocannonRequest(request), url, connections, duration });
@@ -364,17 +414,9 @@ export async function measureLoad({ proc, port, request, connections, duration }
     });
     result = await instance;
   } finally {
-    clearInterval(sampler);
+    observer.stop();
   }
-  sample();
-  const wallSeconds = (performance.now() - wallStarted) / 1000;
-  const cpuAfter = cpuSeconds(proc.pid);
-  const after = readProcStatus(proc.pid);
-  if (proc.exit) throw new Error(describeExit(proc));
-
-  const sorted = latencies.subarray(0, count).sort();
-  const rateLimited = statuses[429] ?? 0;
-  const serverCpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
+  const server = observer.finish();
   return {
     url,
     connections,
@@ -382,15 +424,7 @@ export async function measureLoad({ proc, port, request, connections, duration }
     requests_total: result.requests.total,
     rps_mean: round(result.requests.mean, 1),
     rps_stddev: round(result.requests.stddev, 1),
-    latency_ms: {
-      mean: round(count ? sorted.reduce((sum, v) => sum + v, 0) / count : null, 2),
-      p50: percentile(sorted, count, 50),
-      p95: percentile(sorted, count, 95),
-      p99: percentile(sorted, count, 99),
-      max: count ? round(sorted[count - 1], 2) : null,
-      samples: count,
-      capped,
-    },
+    latency_ms: latencySummary(latencies, count, capped),
     autocannon_latency_ms: {
       p50: result.latency.p50,
       p97_5: result.latency.p97_5,
@@ -400,19 +434,103 @@ export async function measureLoad({ proc, port, request, connections, duration }
     errors: result.errors,
     timeouts: result.timeouts,
     non_2xx: result.non2xx,
-    rate_limited_429: rateLimited,
+    rate_limited_429: statuses[429] ?? 0,
     status_codes: statuses,
     bytes_per_response: result.requests.total ? round(result.throughput.total / result.requests.total, 1) : null,
-    memory_mb: {
-      rss_before: mb(before?.rss_kb),
-      peak_rss_sampled: mb(peakRssKb || null),
-      rss_samples: samples,
-      rss_after: mb(after?.rss_kb),
-      hwm_after: mb(after?.hwm_kb),
-    },
-    server_cpu_s: round(serverCpu, 2),
-    server_cpu_share: serverCpu !== null ? round(serverCpu / wallSeconds, 2) : null,
-    server_stdout_bytes: proc.stdoutBytes - stdoutBefore,
+    ...server,
+  };
+}
+
+export const FIXED_RATE_REQUEST_TIMEOUT_MS = 10_000;
+const FIXED_RATE_TICK_MS = 1;
+
+/**
+ * Open-loop load (as wrk2 does it): `rate` requests a second on a fixed schedule for `duration` seconds, over at
+ * most `connections` keep-alive connections. Each latency runs from the moment the schedule says the request is
+ * due, so time spent waiting for a free connection (or for a late timer) counts: a server that falls behind
+ * shows it in the percentiles instead of quietly slowing the load down. autocannon's own rate limit cannot do
+ * this: it sends each connection's quota for the second at once and then pauses. Bounded: rate x duration
+ * requests, each with a FIXED_RATE_REQUEST_TIMEOUT_MS timeout.
+ */
+export async function measureFixedRate({ proc, port, request, connections, rate, duration }) {
+  const total = Math.max(1, Math.round(rate * duration));
+  const latencies = new Float64Array(total);
+  const statuses = {};
+  let count = 0;
+  let errors = 0;
+  let timeouts = 0;
+  let bytes = 0;
+  let sent = 0;
+  let settled = 0;
+  let lastEnded = 0;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  const observer = observeServer(proc);
+  const started = performance.now();
+  try {
+    await new Promise((resolve) => {
+      const send = (index) => {
+        const due = started + (index * 1000) / rate;
+        let timedOut = false;
+        let ended = false;
+        const end = (statusCode) => {
+          if (ended) return;
+          ended = true;
+          lastEnded = performance.now();
+          if (statusCode === undefined) {
+            if (timedOut) timeouts++;
+            else errors++;
+          } else {
+            statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+            latencies[count++] = lastEnded - due;
+          }
+          if (++settled === total) resolve();
+        };
+        const options = { agent, host: '127.0.0.1', port, method: request.method ?? 'GET', path: request.path, headers: request.headers ?? {} };
+        const outgoing = http.request(options, (response) => {
+          response.on('data', (chunk) => {
+            bytes += chunk.length;
+          });
+          response.on('end', () => end(response.statusCode));
+          response.on('error', () => end());
+        });
+        outgoing.setTimeout(FIXED_RATE_REQUEST_TIMEOUT_MS, () => {
+          timedOut = true;
+          outgoing.destroy();
+        });
+        outgoing.on('error', () => end());
+        outgoing.on('close', () => end());
+        outgoing.end(request.body);
+      };
+      const tick = () => {
+        const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+        while (sent < due) send(sent++);
+        if (sent < total) setTimeout(tick, FIXED_RATE_TICK_MS);
+      };
+      tick();
+    });
+  } finally {
+    observer.stop();
+    agent.destroy();
+  }
+  const server = observer.finish();
+  const seconds = (lastEnded - started) / 1000;
+  const ok = Object.entries(statuses).reduce((sum, [code, n]) => sum + (code >= 200 && code < 300 ? n : 0), 0);
+  return {
+    url: `http://127.0.0.1:${port}${request.path}`,
+    connections,
+    target_rps: rate,
+    duration_s: round(seconds, 2),
+    requests_total: total,
+    rps_mean: round(count / seconds, 1),
+    latency_ms: latencySummary(latencies, count, false),
+    latency_from: 'scheduled send time (open loop; waiting for a connection counts)',
+    errors,
+    timeouts,
+    non_2xx: count - ok,
+    rate_limited_429: statuses[429] ?? 0,
+    status_codes: statuses,
+    bytes_per_response: count ? round(bytes / count, 1) : null,
+    ...server,
   };
 }
 
