@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import { Errors } from '../common/errors/errors.js';
 import { Page } from '../common/pagination/pagination.js';
 import { SiteAccess } from '../sites/site-access.service.js';
-import { periodEnd, periodStart } from '../sites/patch-runs/dto/patch-run.dto.js';
+import { epochMicroseconds, periodEnd, periodStart } from '../sites/patch-runs/dto/patch-run.dto.js';
 import { toCsv, type CsvColumn, type CsvDocument } from './csv.js';
 import { NEEDS_UPDATE_STATUSES, type ModuleUpdateDto, type NeedsUpdateStatus } from './dto/module-updates-report.dto.js';
 import type {
@@ -123,9 +123,8 @@ function reportPeriod(query: PatchRunReportQueryDto): { from: string; to: string
   const to = query.to === undefined ? new Date().toISOString() : periodEnd(query.to);
   const from =
     query.from === undefined ? new Date(Date.parse(to) - DEFAULT_REPORT_DAYS * DAY_MS).toISOString() : periodStart(query.from);
-  const span = Date.parse(to) - Date.parse(from);
-  if (span < 0) throw Errors.badReference('REPORT.PERIOD_REVERSED', 'to', 'to must not be before from');
-  if (span > MAX_REPORT_DAYS * DAY_MS) {
+  if (epochMicroseconds(to) < epochMicroseconds(from)) throw Errors.badReference('REPORT.PERIOD_REVERSED', 'to', 'to must not be before from');
+  if (Date.parse(to) - Date.parse(from) > MAX_REPORT_DAYS * DAY_MS) {
     throw Errors.badReference('REPORT.PERIOD_TOO_LONG', 'from', `The period may span at most ${MAX_REPORT_DAYS} days`);
   }
   return { from, to };

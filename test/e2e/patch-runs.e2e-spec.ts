@@ -235,6 +235,25 @@ describe('patch runs', () => {
       expect((await listRuns(siteId).expect(200)).body.meta.total).toBe(1);
     });
 
+    it('tells instants apart to the microsecond, as PostgreSQL stores them: 400, not the database check failing', async () => {
+      const siteId = await newSite();
+      const early = await postRun(
+        siteId,
+        runBody({ started_at: '2026-01-05T10:00:00.000900Z', finished_at: '2026-01-05T10:00:00.0001Z' }),
+      );
+      expect(expectError(early, 400, 'PATCH_RUN.FINISHED_BEFORE_START')).toEqual(['finished_at']);
+      const reversed = await listRuns(siteId, { from: '2026-01-05T10:00:00.000900Z', to: '2026-01-05T10:00:00.000100Z' });
+      expect(expectError(reversed, 400, 'PATCH_RUN.PERIOD_REVERSED')).toEqual(['to']);
+      expect((await listRuns(siteId).expect(200)).body.meta.total).toBe(0);
+
+      // Later by 800 microseconds, and in another zone: stored.
+      await postRun(
+        siteId,
+        runBody({ started_at: '2026-01-05T10:00:00.000100Z', finished_at: '2026-01-05T11:00:00.0009+01:00' }),
+      ).expect(201);
+      expect((await listRuns(siteId).expect(200)).body.meta.total).toBe(1);
+    });
+
     it('refuses a run finishing more than 5 minutes in the future, allows clock drift below that', async () => {
       const siteId = await newSite();
       const now = Date.now();

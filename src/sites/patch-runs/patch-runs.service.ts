@@ -9,6 +9,7 @@ import { Page } from '../../common/pagination/pagination.js';
 import { SiteAccess } from '../site-access.service.js';
 import {
   CreatePatchRunDto,
+  epochMicroseconds,
   PatchRunDto,
   PatchRunQueryDto,
   PatchRunUpdateDto,
@@ -74,7 +75,7 @@ export class PatchRunsService {
   async list(principal: Principal, siteId: string, query: PatchRunQueryDto): Promise<Page<PatchRunDto>> {
     const from = query.from === undefined ? undefined : periodStart(query.from);
     const to = query.to === undefined ? undefined : periodEnd(query.to);
-    if (from !== undefined && to !== undefined && Date.parse(to) < Date.parse(from)) {
+    if (from !== undefined && to !== undefined && epochMicroseconds(to) < epochMicroseconds(from)) {
       throw Errors.badReference('PATCH_RUN.PERIOD_REVERSED', 'to', 'to must not be before from');
     }
     await this.siteAccess.findVisible(principal, siteId);
@@ -100,12 +101,10 @@ export class PatchRunsService {
 }
 
 function checkTimes(startedAt: string, finishedAt: string): void {
-  const started = Date.parse(startedAt);
-  const finished = Date.parse(finishedAt);
-  if (finished < started) {
+  if (epochMicroseconds(finishedAt) < epochMicroseconds(startedAt)) {
     throw Errors.badReference('PATCH_RUN.FINISHED_BEFORE_START', 'finished_at', 'finished_at must not be before started_at');
   }
-  if (finished > Date.now() + FUTURE_TOLERANCE_MS) {
+  if (Date.parse(finishedAt) > Date.now() + FUTURE_TOLERANCE_MS) {
     throw Errors.badReference(
       'PATCH_RUN.FINISHED_IN_FUTURE',
       'finished_at',

@@ -42,6 +42,16 @@ export function periodEnd(bound: string): string {
   return DATE_ONLY.test(bound) ? `${bound}T23:59:59.999999Z` : bound;
 }
 
+/**
+ * Microseconds since the epoch of an instant in DATE_TIME_WITH_ZONE form. Date.parse keeps milliseconds only and
+ * PostgreSQL keeps microseconds, so two instants in the same millisecond must be told apart here before the
+ * database's own check does it with an error.
+ */
+export function epochMicroseconds(instant: string): number {
+  const fraction = /\.(\d{1,6})/.exec(instant)?.[1] ?? '';
+  return Date.parse(instant) * 1000 + Number(fraction.padEnd(6, '0').slice(3));
+}
+
 export class PatchRunUpdateInputDto {
   @ApiProperty({ example: 'token', description: 'Machine name of the module updated' })
   @IsString()
