@@ -738,6 +738,40 @@ describe('module reports', () => {
     });
   });
 
+  describe('a report that moves a known module to another project', () => {
+    it("recomputes that module's status on the other sites running it, from the new project's history", async () => {
+      const project = machineName('proj');
+      const module = `${project}_views`;
+      const history = `<?xml version="1.0" encoding="utf-8"?>
+<project><title>${project}</title><short_name>${project}</short_name><supported_branches>1.0.</supported_branches>
+<project_status>published</project_status><releases>
+<release><name>${project} 1.0.1</name><version>1.0.1</version><status>published</status><date>1700001000</date>
+<terms><term><name>Release type</name><value>Security update</value></term></terms></release>
+<release><name>${project} 1.0.0</name><version>1.0.0</version><status>published</status><date>1700000000</date>
+<terms><term><name>Release type</name><value>New features</value></term></terms></release>
+</releases></project>`;
+      await t.http.post('/api/v1/release-history').set(bearer(operator.token)).set('Content-Type', 'application/xml').send(history).expect(200);
+      const [first, second, unrelated] = await Promise.all([newSite(), newSite(), newSite()]);
+      // Reported without its project, the catalog files the module under its own name, which has no history.
+      await ingest(first, report([{ name: module, version: '1.0.0' }]));
+      await ingest(unrelated, report([{ name: machineName('other'), version: '1.0.0' }]));
+      const before = byName(await client.allModules(first, admin)).get(module);
+      expect(before).toMatchObject({ project: module, update_status: 'unknown', status_source: 'none' });
+
+      await ingest(second, report([{ name: module, project, version: '1.0.0' }]));
+
+      for (const siteId of [first, second]) {
+        expect(byName(await client.allModules(siteId, admin)).get(module)).toMatchObject({
+          project,
+          update_status: 'security_update',
+          recommended_version: '1.0.1',
+          status_source: 'release_history',
+        });
+      }
+      expect((await client.allModules(unrelated, admin)).map((row) => row.update_status)).toEqual(['unknown']);
+    });
+  });
+
   describe('concurrent reports', () => {
     it('applies two reports for one site one after the other: both succeed, the result is one of them', async () => {
       for (let round = 0; round < 3; round += 1) {

@@ -28,6 +28,8 @@ export interface IngestCounts {
   readonly added: number;
   readonly versionChanged: number;
   readonly removed: number;
+  /** Catalog modules whose project this report changed: their statuses on other sites are stale now. */
+  readonly reprojectedModuleIds: readonly string[];
 }
 
 export interface SiteModuleRow {
@@ -86,7 +88,9 @@ export class SiteModulesRepository {
    * then (once those are in) catalog rows to restate, also in name order.
    */
   async applyReport(report: AppliedReport, manager: EntityManager): Promise<IngestCounts> {
-    const rows = await manager.query<Array<{ received_at: Date; added: string; version_changed: string; removed: string }>>(
+    const rows = await manager.query<
+      Array<{ received_at: Date; added: string; version_changed: string; removed: string; reprojected: string[] }>
+    >(
       `WITH r AS (SELECT * FROM ${REPORTED}),
        at AS MATERIALIZED (SELECT clock_timestamp() AS t),
        -- DO UPDATE (not DO NOTHING) so a name another report inserts meanwhile still comes back with its id; it
@@ -100,7 +104,7 @@ export class SiteModulesRepository {
          RETURNING id, name
        ),
        to_restate AS (
-         SELECT m.id, r.project, r.type FROM r JOIN modules m ON m.name = r.name
+         SELECT m.id, r.project, r.type, m.project AS previous_project FROM r JOIN modules m ON m.name = r.name
           WHERE ((r.project IS NOT NULL AND r.project <> m.project) OR (r.type IS NOT NULL AND r.type <> m.type))
             AND (SELECT count(*) FROM inserted) >= 0
           ORDER BY m.name
@@ -110,7 +114,7 @@ export class SiteModulesRepository {
          UPDATE modules m SET project = COALESCE(to_restate.project, m.project), type = COALESCE(to_restate.type, m.type),
                 updated_at = now()
            FROM to_restate WHERE m.id = to_restate.id
-         RETURNING m.id
+         RETURNING m.id, to_restate.project IS NOT NULL AND to_restate.project <> to_restate.previous_project AS reprojected
        ),
        reported AS (
          SELECT COALESCE(m.id, i.id) AS module_id, r.*
@@ -166,6 +170,7 @@ export class SiteModulesRepository {
               (SELECT count(*) FROM removed) AS removed,
               (SELECT count(*) FROM versions) AS versions,
               (SELECT count(*) FROM restated) AS restated,
+              (SELECT COALESCE(array_agg(id::text ORDER BY id), '{}') FROM restated WHERE reprojected) AS reprojected,
               (SELECT count(*) FROM site) AS sites`,
       [JSON.stringify(report.modules), report.siteId, report.drupalVersion, report.phpVersion],
     );
@@ -175,6 +180,7 @@ export class SiteModulesRepository {
       added: Number(row?.added ?? 0),
       versionChanged: Number(row?.version_changed ?? 0),
       removed: Number(row?.removed ?? 0),
+      reprojectedModuleIds: row?.reprojected ?? [],
     };
   }
 

@@ -1,10 +1,12 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '../../audit/audit.service.js';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { Errors } from '../../common/errors/errors.js';
+import { InjectLogger } from '../../common/logging/logging.module.js';
 import { Page, type PaginationQueryDto } from '../../common/pagination/pagination.js';
 import { ModuleStatusService } from '../release-history/module-status.service.js';
 import { SiteAccess } from '../site-access.service.js';
@@ -20,14 +22,26 @@ export class SiteModulesService {
     private readonly siteAccess: SiteAccess,
     private readonly moduleStatusService: ModuleStatusService,
     private readonly auditService: AuditService,
+    @InjectLogger() private readonly logger: Logger,
   ) {}
 
   /**
    * Applies a site's module report in one transaction: catalog, current modules, version history, statuses.
    * Reports for one site apply one after another (the site row is locked); the same report twice changes
-   * nothing but the timestamps.
+   * nothing but the timestamps. A report that moves a module to another project (the catalog is shared) leaves
+   * that module's statuses on other sites stale; they are recomputed once the report is in.
    */
   async ingestReport(principal: Principal, siteId: string, dto: ModuleReportDto): Promise<ModuleReportResultDto> {
+    const { result, reprojectedModuleIds } = await this.applyReport(principal, siteId, dto);
+    await this.refreshOtherSites(reprojectedModuleIds);
+    return result;
+  }
+
+  private applyReport(
+    principal: Principal,
+    siteId: string,
+    dto: ModuleReportDto,
+  ): Promise<{ result: ModuleReportResultDto; reprojectedModuleIds: readonly string[] }> {
     const modules = toReportedModules(dto);
     return this.dataSource.transaction(async (manager) => {
       await this.siteAccess.lockVisible(principal, siteId, manager);
@@ -47,8 +61,23 @@ export class SiteModulesService {
         },
         manager,
       );
-      return { site_id: siteId, received_at: counts.receivedAt.toISOString(), ...summary, statuses };
+      const result = { site_id: siteId, received_at: counts.receivedAt.toISOString(), ...summary, statuses };
+      return { result, reprojectedModuleIds: counts.reprojectedModuleIds };
     });
+  }
+
+  /**
+   * In its own transaction, after the report's: inside it, these rows of other sites would be locked after the
+   * report's own rows, the reverse of those sites' concurrent reports, and the two could deadlock. The report
+   * stands if this fails; each site's next report, or the project's next history import, recomputes them.
+   */
+  private async refreshOtherSites(moduleIds: readonly string[]): Promise<void> {
+    if (moduleIds.length === 0) return;
+    try {
+      await this.dataSource.transaction((manager) => this.moduleStatusService.refreshModules(moduleIds, manager));
+    } catch (error) {
+      this.logger.warn({ err: error, modules: moduleIds.length }, 'module statuses: recomputing after a project change failed');
+    }
   }
 
   async listCurrent(principal: Principal, siteId: string, query: SiteModuleQueryDto): Promise<Page<SiteModuleDto>> {

@@ -3,9 +3,10 @@ import type { EntityManager } from 'typeorm';
 import type { ModuleStatus } from './module-status.evaluator.js';
 import { IMPORT_STAMP_SQL } from './release-history.repository.js';
 
-/** Which live site_modules a refresh touches: those of some sites, or those whose module is in some projects. */
+/** Which live site_modules a refresh touches: those of some sites, of some catalog modules, or of some projects. */
 export type StatusScope =
   | { readonly kind: 'sites'; readonly siteIds: readonly string[] }
+  | { readonly kind: 'modules'; readonly moduleIds: readonly string[] }
   | { readonly kind: 'projects'; readonly projects: readonly string[] };
 
 export interface InstalledVersion {
@@ -27,9 +28,14 @@ export interface VersionVerdict extends InstalledVersion {
 
 /** `$1` is always the scope's array. */
 function scopeFilter(scope: StatusScope): { sql: string; parameter: readonly string[] } {
-  return scope.kind === 'sites'
-    ? { sql: 'sm.site_id = ANY($1::uuid[])', parameter: scope.siteIds }
-    : { sql: 'm.project = ANY($1::text[])', parameter: scope.projects };
+  switch (scope.kind) {
+    case 'sites':
+      return { sql: 'sm.site_id = ANY($1::uuid[])', parameter: scope.siteIds };
+    case 'modules':
+      return { sql: 'sm.module_id = ANY($1::uuid[])', parameter: scope.moduleIds };
+    case 'projects':
+      return { sql: 'm.project = ANY($1::text[])', parameter: scope.projects };
+  }
 }
 
 const NEEDS_UPDATE = `('update_available', 'security_update')`;

@@ -30,6 +30,12 @@ export class ModuleStatusService {
     await this.refresh({ kind: 'sites', siteIds }, manager);
   }
 
+  /** Recomputes every site's live site_modules of these catalog modules (after a report changed their project). */
+  async refreshModules(moduleIds: readonly string[], manager: EntityManager): Promise<number> {
+    if (moduleIds.length === 0) return 0;
+    return this.refresh({ kind: 'modules', moduleIds }, manager);
+  }
+
   /** Recomputes every live site_module whose module belongs to these projects (after a release-history import). Returns how many site_modules changed. */
   async refreshProjects(projects: readonly string[], manager: EntityManager): Promise<number> {
     if (projects.length === 0) return 0;
