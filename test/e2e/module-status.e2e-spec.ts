@@ -197,6 +197,177 @@ describe('module status', () => {
         'revoked',
       ]);
     });
+
+    /**
+     * Each row below is decided by one rule of the evaluator (docs/release-history.md, "The status rules"):
+     * without that rule the row's status, recommendation or reason would differ.
+     */
+    describe('each status rule deciding at least one case', () => {
+      type Verdict = Status & Pick<SiteModule, 'status_reason'>;
+      type Row = readonly [project: string, version: string, expected: Verdict];
+
+      const explained = (update_status: string, recommended_version: string | null, status_reason: string): Verdict => ({
+        ...fromHistory(update_status, recommended_version),
+        status_reason,
+      });
+
+      const verdict = (module: SiteModule | undefined): Verdict | undefined =>
+        module && {
+          update_status: module.update_status,
+          recommended_version: module.recommended_version,
+          status_source: module.status_source,
+          status_reason: module.status_reason,
+        };
+
+      const rules = {
+        redirect: projectName('redirect'),
+        captcha: projectName('captcha'),
+        withdrawn: projectName('withdrawn'),
+        abandoned: projectName('abandoned'),
+        hidden: projectName('hidden'),
+        marked: projectName('marked'),
+        quietFix: projectName('quiet_fix'),
+        preRelease: projectName('pre_release'),
+        retired: projectName('retired'),
+        branches: projectName('branches'),
+      };
+
+      beforeAll(async () => {
+        // 8.x-1.9 marked Insecure after 8.x-1.8's security release; 8.x-1.10 unpublished; 8.x-1.11 fixes it, as Bug fixes.
+        await importXml(renamed('redirect.xml', rules.redirect));
+        // 2.0.6 is typed Unsupported inside the supported 2.0. branch.
+        await importXml(renamed('captcha.xml', rules.captcha));
+        // A release whose <status> is revoked, in a branch no longer supported.
+        await importXml(
+          historyXml(rules.withdrawn, '1.1.', [
+            ['1.1.0', 'published', 'New features'],
+            ['1.0.1', 'revoked', 'Bug fixes'],
+            ['1.0.0', 'published', 'New features'],
+          ]),
+        );
+        // An insecure project whose installed release is not itself marked Insecure, with a newer release.
+        await importXml(
+          historyXml(
+            rules.abandoned,
+            '',
+            [
+              ['2.2.0', 'published', 'Bug fixes'],
+              ['2.1.0', 'published', 'Bug fixes'],
+            ],
+            'insecure',
+          ),
+        );
+        await importXml(historyXml(rules.hidden, '1.0.', [['1.0.0', 'published', 'New features']], 'unpublished'));
+        await importXml(
+          historyXml(rules.marked, '1.0.', [
+            ['1.0.2', 'published', 'Bug fixes', 'Insecure'],
+            ['1.0.1', 'published', 'Bug fixes', 'Unsupported'],
+            ['1.0.0', 'published', 'New features'],
+          ]),
+        );
+        await importXml(
+          historyXml(rules.quietFix, '1.0.', [
+            ['1.0.1', 'unpublished', 'Security update'],
+            ['1.0.0', 'published', 'New features'],
+          ]),
+        );
+        await importXml(
+          historyXml(rules.preRelease, '2.0.,2.1.', [
+            ['2.1.0-beta2', 'published', 'New features'],
+            ['2.1.0-beta1', 'published', 'New features'],
+            ['2.0.1', 'published', 'Bug fixes'],
+            ['2.0.0', 'published', 'New features'],
+          ]),
+        );
+        await importXml(
+          historyXml(
+            rules.retired,
+            '',
+            [
+              ['1.0.1', 'published', 'Security update'],
+              ['1.0.0', 'published', 'New features'],
+            ],
+            'unsupported',
+          ),
+        );
+        await importXml(
+          historyXml(rules.branches, '1.1.,2.0.', [
+            ['2.0.1', 'published', 'Security update'],
+            ['2.0.0', 'published', 'New features'],
+            ['1.1.0', 'published', 'New features'],
+            ['1.0.1', 'published', 'Security update'],
+            ['1.0.0', 'published', 'New features'],
+          ]),
+        );
+      });
+
+      /** Every row on a site of its own, compared at once so that each wrong row shows in the diff. */
+      async function expectRows(rows: readonly Row[]): Promise<void> {
+        const actual: Array<[string, string, Verdict | undefined]> = [];
+        for (const [project, version] of rows) {
+          const siteId = await newSite();
+          await reportModules(siteId, [{ name: project, version }]);
+          actual.push([project, version, verdict((await statuses(siteId)).get(project))]);
+        }
+        expect(actual).toEqual(rows);
+      }
+
+      it('an installed release marked Insecure, Unsupported, unpublished or revoked', async () => {
+        await expectRows([
+          // Insecure, no newer security release (8.x-1.8 is older), a newer usable release: security_update.
+          [rules.redirect, '8.x-1.9', explained('security_update', '8.x-1.11', '8.x-1.9 is marked insecure; update to 8.x-1.11')],
+          // Insecure too, but a newer security release exists: that rule comes first and names it.
+          [rules.redirect, '8.x-1.7', explained('security_update', '8.x-1.11', '8.x-1.8 is a security release newer than 8.x-1.7')],
+          // Insecure and nothing newer: unsupported, nothing to recommend.
+          [rules.marked, '1.0.2', explained('unsupported', null, '1.0.2 is marked insecure and no newer release exists')],
+          // Typed Unsupported in a supported branch.
+          [rules.captcha, '2.0.6', explained('unsupported', '2.0.7', '2.0.6 is marked unsupported')],
+          // <status>unpublished</status>, as updates.drupal.org withdraws a release.
+          [rules.redirect, '8.x-1.10', explained('revoked', '8.x-1.11', '8.x-1.10 was unpublished on drupal.org')],
+          // <status>revoked</status>; revoked outranks the unsupported 1.0. branch.
+          [rules.withdrawn, '1.0.1', explained('revoked', '1.1.0', '1.0.1 was revoked on drupal.org')],
+        ]);
+      });
+
+      it('project statuses: insecure with a release to move to, unpublished, unsupported', async () => {
+        await expectRows([
+          // Unlike leaky_forms (nothing to move to: unsupported).
+          [
+            rules.abandoned,
+            '2.1.0',
+            explained('security_update', '2.2.0', `The ${rules.abandoned} project is marked insecure; update to 2.2.0`),
+          ],
+          [
+            rules.hidden,
+            '1.0.0',
+            explained('revoked', null, `The ${rules.hidden} project is unpublished on drupal.org: remove or replace it`),
+          ],
+          // A security release outranks the project being unsupported.
+          [rules.retired, '1.0.0', explained('security_update', '1.0.1', '1.0.1 is a security release newer than 1.0.0')],
+          // A version it cannot place: unsupported for an unsupported project, unknown otherwise.
+          [projects.mollom, '7.x-1.3', explained('unsupported', null, `The ${projects.mollom} project is unsupported`)],
+          [projects.token, '3.0.0', explained('unknown', null, `3.0.0 cannot be placed in the ${projects.token} release history`)],
+        ]);
+      });
+
+      it('which releases count as security releases, and which are recommended', async () => {
+        await expectRows([
+          // The newer 8.x-1.x-dev is typed "Security update": a dev release never counts.
+          [projects.pathauto, '8.x-1.12+3-dev', explained('update_available', '8.x-1.13', '8.x-1.13 is available')],
+          // The only newer release is an unpublished security release: neither a fix nor a recommendation.
+          [rules.quietFix, '1.0.0', explained('current', '1.0.0', '1.0.0 is the newest release of its supported branch')],
+          // The newer releases are typed Unsupported and Insecure: never recommended.
+          [rules.marked, '1.0.0', explained('current', '1.0.0', '1.0.0 is the newest release of its supported branch')],
+          // A security release of another supported branch does not count ...
+          [rules.branches, '1.1.0', explained('current', '1.1.0', '1.1.0 is the newest release of its supported branch')],
+          // ... one of the installed branch does, even when that branch is no longer supported.
+          [rules.branches, '1.0.0', explained('security_update', '1.1.0', '1.0.1 is a security release newer than 1.0.0')],
+          // Pre-releases only for a site already on one; a stable site is not offered 2.1.0-beta2.
+          [rules.preRelease, '2.1.0-beta1', explained('update_available', '2.1.0-beta2', '2.1.0-beta2 is available')],
+          [rules.preRelease, '2.0.1', explained('current', '2.0.1', '2.0.1 is the newest release of its supported branch')],
+        ]);
+      });
+    });
   });
 
   describe('drupal core', () => {
