@@ -340,11 +340,9 @@ export function observeServer(proc) {
   const wallStarted = performance.now();
   sample();
   const sampler = setInterval(sample, RSS_SAMPLE_MS);
-  let finished = false;
   return {
     stop() {
-      if (!finished) clearInterval(sampler);
-      finished = true;
+      clearInterval(sampler);
     },
     finish() {
       this.stop();

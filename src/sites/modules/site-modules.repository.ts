@@ -114,7 +114,7 @@ export class SiteModulesRepository {
          UPDATE modules m SET project = COALESCE(to_restate.project, m.project), type = COALESCE(to_restate.type, m.type),
                 updated_at = now()
            FROM to_restate WHERE m.id = to_restate.id
-         RETURNING m.id, to_restate.project IS NOT NULL AND to_restate.project <> to_restate.previous_project AS reprojected
+         RETURNING m.id, to_restate.project <> to_restate.previous_project AS reprojected
        ),
        reported AS (
          SELECT COALESCE(m.id, i.id) AS module_id, r.*
